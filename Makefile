@@ -1,0 +1,169 @@
+# Edge-View in C - one non-recursive Makefile.
+#
+#   make            build everything (MODE=release, objects under build/release/)
+#   make test       install dependencies, build, run every test
+#   make check      the same tests built with AddressSanitizer + UBSan (build/asan/)
+#   make fuzz       libFuzzer targets (clang), each for FUZZ_SECONDS
+#   make bench      benchmarks; results go to docs/BENCHMARKS.md by hand
+#   make demo       install dependencies, build, run the demo on loopback
+#   make deps       install the Debian packages of scripts/debian-packages.txt
+#   make lint       clang-format check and banned-call grep
+#   make clean
+#
+# V=1 shows the commands.  WERROR= turns -Werror off for local experiments.
+
+MODE ?= release
+BUILD ?= build/$(MODE)
+CC ?= cc
+CLANG ?= clang
+FUZZ_SECONDS ?= 30
+WERROR ?= -Werror
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PKGS := openssl jansson libssh
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARNINGS := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wold-style-definition -Wpointer-arith -Wformat=2 -Wformat-security \
+	-Wimplicit-fallthrough -Wvla -Wundef -Wwrite-strings -Wcast-align \
+	-Wmissing-declarations -Wredundant-decls -Wnested-externs
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -MMD -MP $(WARNINGS) -Ilib -I$(BUILD)/gen $(PKG_CFLAGS)
+
+ifeq ($(MODE),release)
+MODE_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+	-fcf-protection -fPIE
+MODE_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack
+else ifeq ($(MODE),asan)
+MODE_CFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -DEV_SANITIZE=1
+MODE_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(MODE),debug)
+MODE_CFLAGS := -O0
+MODE_LDFLAGS :=
+else
+$(error MODE must be release, asan or debug)
+endif
+
+ALL_CFLAGS := $(BASE_CFLAGS) $(MODE_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(MODE_LDFLAGS) $(LDFLAGS)
+
+# ---- the shared library of every program ----
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIBEV := $(BUILD)/libevcommon.a
+
+# ---- tests ----
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay_%)
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/bench/%)
+DEMO_BINS := $(BUILD)/tests/demo/demo_protocol
+
+PROGRAMS :=
+
+.PHONY: all deps test test-run check fuzz bench bench-run demo demo-run lint format clean
+.DEFAULT_GOAL := all
+# Keep objects that pattern rules produce on the way to a binary.
+.SECONDARY:
+
+all: $(LIBEV) $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS) $(BENCH_BINS) $(DEMO_BINS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+# test, check, demo and bench work as the first command on a fresh machine.
+test: deps
+	$(Q)$(MAKE) --no-print-directory MODE=release BUILD=build/release test-run
+
+test-run: all
+	$(Q)tests/run.sh $(BUILD)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory MODE=asan BUILD=build/asan test-run
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory MODE=release demo-run
+
+demo-run: all
+	$(Q)scripts/demo.sh $(BUILD)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory MODE=release bench-run
+
+bench-run: all
+	$(Q)scripts/bench.sh $(BUILD)
+
+# ---- compile rules ----
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBEV): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Unit tests find their vectors and fixtures through EV_TEST_DATA.
+$(BUILD)/tests/unit/%.o: ALL_CFLAGS += -DEV_TEST_DATA='"$(CURDIR)/tests/data"' -Itests/unit
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/ev_test.o $(LIBEV)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBEV) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_main.o $(LIBEV)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBEV) $(PKG_LIBS)
+
+$(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(LIBEV)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBEV) $(PKG_LIBS)
+
+$(BUILD)/tests/demo/%: $(BUILD)/tests/demo/%.o $(LIBEV)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBEV) $(PKG_LIBS)
+
+# ---- fuzzing: clang libFuzzer, built straight from the library sources ----
+FUZZ_BUILD := build/fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZCC  $@")
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+.PHONY: fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+# ---- style ----
+C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+BANNED := sprintf|strcpy|strcat|strtok|atoi|gets|sscanf|strncpy|vsprintf|atol|atoll
+lint:
+	$(Q)clang-format --dry-run --Werror $(C_SOURCES)
+	$(Q)if grep -nE '(^|[^_a-zA-Z0-9])($(BANNED))[[:space:]]*\(' $(C_SOURCES); then \
+		echo "lint: banned call (see Makefile BANNED)"; exit 1; fi
+	@echo "lint: ok"
+
+format:
+	$(Q)clang-format -i $(C_SOURCES)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,103 @@
+/*
+ * ev_err.h - the one error namespace of the project.
+ *
+ * Every fallible ev_* function returns 0 on success or a negative EV_ERR_*
+ * value.  ev_strerror() turns any of them into a short, stable English
+ * phrase.  Failures caused by untrusted input get their own code so that a
+ * caller (and a test) can tell exactly which rule was broken.
+ */
+#ifndef EV_ERR_H
+#define EV_ERR_H
+
+/* X(name, value, message) */
+#define EV_ERR_LIST(X)                                                                   \
+	X(EV_OK, 0, "success")                                                           \
+	/* resources and programming errors */                                           \
+	X(EV_ERR_NOMEM, -1, "out of memory")                                             \
+	X(EV_ERR_SYSTEM, -2, "system call failed (see errno)")                           \
+	X(EV_ERR_INVALID_ARG, -3, "invalid argument")                                    \
+	X(EV_ERR_TOO_BIG, -4, "input exceeds its size limit")                            \
+	X(EV_ERR_TRUNCATED, -5, "input is truncated")                                    \
+	X(EV_ERR_TRAILING, -6, "unexpected trailing bytes")                              \
+	X(EV_ERR_BUF_FULL, -7, "buffer capacity exceeded")                               \
+	X(EV_ERR_CRYPTO, -8, "cryptographic library failure")                            \
+	X(EV_ERR_NOT_FOUND, -9, "not found")                                             \
+	X(EV_ERR_IO, -10, "file input/output error")                                     \
+	/* encodings */                                                                  \
+	X(EV_ERR_B64_CHAR, -20, "invalid base64 character")                              \
+	X(EV_ERR_B64_PADDING, -21, "invalid base64 padding")                             \
+	X(EV_ERR_B64_LENGTH, -22, "invalid base64 length")                               \
+	X(EV_ERR_HEX, -23, "invalid hex string")                                         \
+	X(EV_ERR_NUL_BYTE, -24, "unexpected NUL byte")                                   \
+	X(EV_ERR_UTF8, -25, "invalid UTF-8")                                             \
+	/* JSON (Go encoding/json rules) */                                              \
+	X(EV_ERR_JSON_SYNTAX, -30, "malformed JSON")                                     \
+	X(EV_ERR_JSON_TYPE, -31, "JSON value has the wrong type")                        \
+	X(EV_ERR_JSON_RANGE, -32, "JSON number out of range for its field")              \
+	X(EV_ERR_JSON_NOT_OBJECT, -33, "JSON value is not an object")                    \
+	X(EV_ERR_JSON_DEPTH, -34, "JSON nesting too deep")                               \
+	/* JWT (session token) */                                                        \
+	X(EV_ERR_JWT_FORMAT, -40, "token is not three dot-separated parts")              \
+	X(EV_ERR_JWT_HEADER, -41, "token header is not valid JSON")                      \
+	X(EV_ERR_JWT_ALG, -42, "token algorithm is not ES256")                           \
+	X(EV_ERR_JWT_TYP, -43, "token type is not JWT")                                  \
+	X(EV_ERR_JWT_CLAIMS, -44, "token claims are not valid")                          \
+	X(EV_ERR_JWT_SIG_LEN, -45, "token signature is not 64 bytes")                    \
+	X(EV_ERR_JWT_SIG, -46, "token signature does not verify")                        \
+	X(EV_ERR_JWT_EXPIRED, -47, "token has expired")                                  \
+	X(EV_ERR_JWT_NOT_YET_VALID, -48, "token is not valid yet")                       \
+	X(EV_ERR_JWT_NO_EXP, -49, "token has no expiry")                                 \
+	X(EV_ERR_JWT_NO_DEP, -50, "token has no dispatcher endpoint")                    \
+	X(EV_ERR_JWT_SUB, -51, "token subject does not match the device UUID")           \
+	X(EV_ERR_JWT_DEP, -52, "token dispatcher endpoint is malformed")                 \
+	X(EV_ERR_JWT_NUM, -53, "token exceeds the maximum number of instances")          \
+	X(EV_ERR_INST_RANGE, -54, "instance number out of range")                        \
+	X(EV_ERR_INST_REQUIRED, -55, "multi-instance token needs an instance number")    \
+	X(EV_ERR_INST_UNEXPECTED, -56, "single-instance token takes no instance number") \
+	X(EV_ERR_JWT_AUT, -57, "token client-authentication type is unknown")            \
+	/* keys and signatures */                                                        \
+	X(EV_ERR_KEY_PARSE, -60, "cannot parse key or certificate")                      \
+	X(EV_ERR_KEY_TYPE, -61, "unsupported key type")                                  \
+	X(EV_ERR_KEY_CURVE, -62, "unsupported or mismatched elliptic curve")             \
+	X(EV_ERR_SIG_LEN, -63, "signature has the wrong length")                         \
+	X(EV_ERR_SIG_INVALID, -64, "signature does not verify")                          \
+	X(EV_ERR_SIG_MISSING, -65, "signature is missing")                               \
+	X(EV_ERR_AUTHKEY_SYNTAX, -66, "authorized_keys line is malformed")               \
+	X(EV_ERR_AUTHKEY_TYPE, -67, "authorized_keys key type is unknown")               \
+	X(EV_ERR_AUTHKEY_BLOB, -68, "authorized_keys key data is invalid")               \
+	X(EV_ERR_AUTHKEY_MISMATCH, -69, "authorized_keys type does not match key data")  \
+	X(EV_ERR_NO_TRUSTED_KEYS, -70, "no trusted keys are configured")                 \
+	/* envelope */                                                                   \
+	X(EV_ERR_ENV_NOT_JSON, -80, "message is not an envelope")                        \
+	X(EV_ERR_ENV_HMAC, -81, "envelope HMAC does not match")                          \
+	X(EV_ERR_ENV_GCM_UNSUPPORTED, -82,                                               \
+	  "envelope uses EVE 0.8.8 AES-GCM encryption, which cannot interoperate")       \
+	X(EV_ERR_ENV_CFB_UNSUPPORTED, -83,                                               \
+	  "envelope uses legacy AES-CFB encryption (EVE <= 16.5), not supported")        \
+	X(EV_ERR_ENV_HASH_LEN, -84, "envelope sha256Hash is not 32 numbers")             \
+	X(EV_ERR_ENV_DECRYPT, -85, "envelope does not decrypt")                          \
+	/* edge-view messages and files */                                               \
+	X(EV_ERR_CFG_SYNTAX, -90, "edge-view-config line is malformed")                  \
+	X(EV_ERR_CFG_NO_TOKEN, -91, "edge-view-config has no EvJWToken line")            \
+	X(EV_ERR_CFG_NUMBER, -92, "edge-view-config number is invalid")                  \
+	X(EV_ERR_CFG_POLICY, -93, "edge-view-config policy is not valid JSON")           \
+	X(EV_ERR_CFG_DUPLICATE, -94, "edge-view-config item appears twice")              \
+	X(EV_ERR_MSG_FIELD, -95, "message field has an invalid value")                   \
+	X(EV_ERR_TIME_FORMAT, -96, "time is not RFC 3339")                             \
+	/* messages: cmdOpt, tcpData, copyFile, EdgeviewStatus (-100..-119) */           \
+	/* edge-view-config file (-120..-139) */                                         \
+	/* crypto, keys, authorized_keys (-140..-159) */                                 \
+	/* end of list */
+
+enum ev_err {
+#define EV_ERR_ENUM_(name, value, msg) name = (value),
+	EV_ERR_LIST(EV_ERR_ENUM_)
+#undef EV_ERR_ENUM_
+};
+
+/* Short phrase for an EV_ERR_* code; never NULL. */
+const char *ev_strerror(int r);
+/* The enumerator's name ("EV_ERR_JWT_SIG"), for tests and debug logs. */
+const char *ev_errname(int r);
+
+#endif
