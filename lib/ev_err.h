@@ -85,8 +85,17 @@
 	X(EV_ERR_MSG_FIELD, -95, "message field has an invalid value")                   \
 	X(EV_ERR_TIME_FORMAT, -96, "time is not RFC 3339")                             \
 	/* messages: cmdOpt, tcpData, copyFile, EdgeviewStatus (-100..-119) */           \
+	X(EV_ERR_COPYFILE_NAME, -100, "copy-file name is not a plain file name")         \
+	X(EV_ERR_COPYFILE_SIZE, -101, "copy-file size or dirsize is negative")           \
+	X(EV_ERR_COPYFILE_SHA256, -102, "copy-file sha256 is not 64 lowercase hex")      \
+	X(EV_ERR_TIME_RANGE, -103, "time is outside the years 0000-9999 or bad offset")  \
 	/* edge-view-config file (-120..-139) */                                         \
+	X(EV_ERR_CFG_TOKEN, -120, "edge-view-config token is empty or malformed")        \
+	X(EV_ERR_NOT_REGULAR, -121, "not a regular file")                                \
+	X(EV_ERR_NOT_DIR, -122, "path exists and is not a directory")                    \
 	/* crypto, keys, authorized_keys (-140..-159) */                                 \
+	X(EV_ERR_KEY_PASSPHRASE, -140, "private key passphrase is missing or wrong")     \
+	X(EV_ERR_KEY_UNSUPPORTED, -141, "private key format not supported; use PKCS#8")  \
 	/* end of list */
 
 enum ev_err {

@@ -349,6 +349,10 @@ decode_field(const json_t *v, const struct ev_json_field *f, uint8_t *base)
 			return EV_ERR_JSON_TYPE;
 		if (json_string_length(v) > f->maxlen)
 			return EV_ERR_TOO_BIG;
+		/* Go keeps "\u0000" inside a string; a C string would silently
+		 * end there (a token key cut short), so refuse it. */
+		if (memchr(json_string_value(v), '\0', json_string_length(v)) != NULL)
+			return EV_ERR_NUL_BYTE;
 		if ((copy = ev_strndup(json_string_value(v), json_string_length(v))) == NULL)
 			return EV_ERR_NOMEM;
 		ev_strfreezero(*(char **)dst);

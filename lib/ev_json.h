@@ -12,8 +12,10 @@
  * keys match case-insensitively (Go's folding, including U+212A and U+017F),
  * unknown keys are ignored, the last of duplicate keys wins, null leaves a
  * field untouched, and a wrong type or an out-of-range number fails the
- * whole decode.  Known deviation: integers beyond the int64 range are a
- * syntax error for jansson, where Go would accept them in ignored keys.
+ * whole decode.  Deviations from Go: a string field containing "\u0000"
+ * is EV_ERR_NUL_BYTE (a C string would end there), and integers beyond the
+ * int64 range are a syntax error for jansson, where Go would accept them in
+ * ignored keys.
  */
 #ifndef EV_JSON_H
 #define EV_JSON_H

@@ -45,6 +45,7 @@
 #define EV_MAX_PEM_FILE (1024u * 1024)   /* signing-cert.pem, CA bundles */
 #define EV_MAX_AUTHKEY_LINE (16u * 1024) /* one authorized_keys line */
 #define EV_MAX_AUTHKEYS 64u              /* trusted SSH keys considered */
+#define EV_MAX_AUTHKEYS_TEXT (1024u * 1024) /* a whole authorized_keys text */
 #define EV_MAX_UUID_FILE 256u            /* /persist/status/uuid */
 
 /* ---- crypto sizes ---- */
