@@ -87,7 +87,7 @@ ev_b64_encode(enum ev_b64_variant v, const uint8_t *in, size_t inlen, struct ev_
 
 int
 ev_b64_decode(enum ev_b64_variant v, const char *in, size_t inlen, uint8_t *out, size_t outcap,
-	      size_t *outlen)
+              size_t *outlen)
 {
 	uint32_t acc = 0;
 	size_t nq = 0, o = 0, npad = 0, i;

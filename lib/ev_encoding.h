@@ -27,11 +27,11 @@ size_t ev_b64_encoded_len(enum ev_b64_variant v, size_t n);
 /* Upper bound of the decoded length of n input characters. */
 size_t ev_b64_decoded_max(size_t n);
 /* Append the encoding of in to out. */
-int ev_b64_encode(enum ev_b64_variant v, const uint8_t *in, size_t inlen, struct ev_buf *out)
-	EV_WARN_UNUSED;
+int ev_b64_encode(enum ev_b64_variant v, const uint8_t *in, size_t inlen,
+                  struct ev_buf *out) EV_WARN_UNUSED;
 /* Decode into out (capacity outcap, at least ev_b64_decoded_max(inlen)). */
-int ev_b64_decode(enum ev_b64_variant v, const char *in, size_t inlen, uint8_t *out,
-		  size_t outcap, size_t *outlen) EV_WARN_UNUSED;
+int ev_b64_decode(enum ev_b64_variant v, const char *in, size_t inlen, uint8_t *out, size_t outcap,
+                  size_t *outlen) EV_WARN_UNUSED;
 
 /* Lowercase hex of in into out (2*inlen + 1 bytes, NUL-terminated). */
 void ev_hex_encode(const uint8_t *in, size_t inlen, char *out);

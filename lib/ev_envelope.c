@@ -12,16 +12,15 @@
 #include "ev_sig.h"
 
 /* Caps inside an envelope; the message is bounded by the envelope's size. */
-#define ENV_MAX_IV 64
+#define ENV_MAX_IV     64
 #define ENV_MAX_CIPHER 64
 
 static const struct ev_json_field envelope_fields[] = {
-	{"message", EV_JSON_BYTES, offsetof(struct ev_envelope, message), EV_MAX_PAYLOAD, 0},
-	{"sha256Hash", EV_JSON_BYTE_ARRAY, offsetof(struct ev_envelope, hash), EV_SHA256_LEN, 0},
-	{"Signature", EV_JSON_BYTES, offsetof(struct ev_envelope, signature), EV_MAX_SIGNATURE,
-	 0},
-	{"iv", EV_JSON_BYTES, offsetof(struct ev_envelope, iv), ENV_MAX_IV, 0},
-	{"cipher", EV_JSON_STRING, offsetof(struct ev_envelope, cipher), ENV_MAX_CIPHER, 0},
+        {"message", EV_JSON_BYTES, offsetof(struct ev_envelope, message), EV_MAX_PAYLOAD, 0},
+        {"sha256Hash", EV_JSON_BYTE_ARRAY, offsetof(struct ev_envelope, hash), EV_SHA256_LEN, 0},
+        {"Signature", EV_JSON_BYTES, offsetof(struct ev_envelope, signature), EV_MAX_SIGNATURE, 0},
+        {"iv", EV_JSON_BYTES, offsetof(struct ev_envelope, iv), ENV_MAX_IV, 0},
+        {"cipher", EV_JSON_STRING, offsetof(struct ev_envelope, cipher), ENV_MAX_CIPHER, 0},
 };
 
 void
@@ -76,7 +75,7 @@ seal(const uint8_t *payload, size_t len, const uint8_t hash[EV_SHA256_LEN], cons
 
 int
 ev_envelope_seal_hmac(const uint8_t *key, size_t keylen, const uint8_t *payload, size_t len,
-		      struct ev_buf *out)
+                      struct ev_buf *out)
 {
 	uint8_t mac[EV_HMAC_LEN];
 	int r;
@@ -90,7 +89,7 @@ ev_envelope_seal_hmac(const uint8_t *key, size_t keylen, const uint8_t *payload,
 
 int
 ev_envelope_seal_signed(const struct ev_privkey *key, const uint8_t *payload, size_t len,
-			struct ev_buf *out)
+                        struct ev_buf *out)
 {
 	static const uint8_t zero[EV_SHA256_LEN];
 	uint8_t sig[EV_MAX_SIGNATURE];
@@ -118,7 +117,7 @@ ev_envelope_encryption(const struct ev_envelope *e, bool token_enc)
 
 int
 ev_envelope_check_hmac(const struct ev_envelope *e, const uint8_t *key, size_t keylen,
-		       bool token_enc)
+                       bool token_enc)
 {
 	static const uint8_t empty[1];
 	uint8_t mac[EV_HMAC_LEN];
@@ -131,7 +130,7 @@ ev_envelope_check_hmac(const struct ev_envelope *e, const uint8_t *key, size_t k
 	case EV_ENV_PLAIN: break;
 	}
 	if ((r = ev_hmac_sha256(key, keylen, e->message.p != NULL ? e->message.p : empty,
-				e->message.len, mac)) != 0)
+	                        e->message.len, mac)) != 0)
 		return r;
 	r = ev_timingsafe_eq(mac, e->hash, sizeof(mac)) ? 0 : EV_ERR_ENV_HMAC;
 	ev_memzero(mac, sizeof(mac));
@@ -146,18 +145,18 @@ ev_envelope_check_sig(const struct ev_envelope *e, const struct ev_pubkey *key)
 	if (e->signature.len == 0)
 		return EV_ERR_SIG_MISSING;
 	return ev_sig_verify(key, e->message.p != NULL ? e->message.p : empty, e->message.len,
-			     e->signature.p, e->signature.len);
+	                     e->signature.p, e->signature.len);
 }
 
 int
 ev_envelope_check_authkeys(const struct ev_envelope *e, const struct ev_authkeys *keys,
-			   const struct ev_authkey **match)
+                           const struct ev_authkey **match)
 {
 	static const uint8_t empty[1];
 
 	*match = NULL;
 	if (e->signature.len == 0)
 		return EV_ERR_SIG_MISSING;
-	return ev_authkeys_verify(keys, e->message.p != NULL ? e->message.p : empty,
-				  e->message.len, e->signature.p, e->signature.len, match);
+	return ev_authkeys_verify(keys, e->message.p != NULL ? e->message.p : empty, e->message.len,
+	                          e->signature.p, e->signature.len, match);
 }

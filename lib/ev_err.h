@@ -83,7 +83,7 @@
 	X(EV_ERR_CFG_POLICY, -93, "edge-view-config policy is not valid JSON")           \
 	X(EV_ERR_CFG_DUPLICATE, -94, "edge-view-config item appears twice")              \
 	X(EV_ERR_MSG_FIELD, -95, "message field has an invalid value")                   \
-	X(EV_ERR_TIME_FORMAT, -96, "time is not RFC 3339")                             \
+	X(EV_ERR_TIME_FORMAT, -96, "time is not RFC 3339")                               \
 	/* messages: cmdOpt, tcpData, copyFile, EdgeviewStatus (-100..-119) */           \
 	X(EV_ERR_COPYFILE_NAME, -100, "copy-file name is not a plain file name")         \
 	X(EV_ERR_COPYFILE_SIZE, -101, "copy-file size or dirsize is negative")           \

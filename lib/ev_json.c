@@ -230,7 +230,7 @@ ev_json_key_matches(const char *field, const char *key, size_t keylen)
 				return false;
 			i++;
 		} else if (fl == 'k' && i + 3 <= keylen && k[i] == 0xe2 && k[i + 1] == 0x84 &&
-			   k[i + 2] == 0xaa) {
+		           k[i + 2] == 0xaa) {
 			i += 3;
 		} else if (fl == 's' && i + 2 <= keylen && k[i] == 0xc5 && k[i + 1] == 0xbf) {
 			i += 2;
@@ -340,8 +340,12 @@ decode_field(const json_t *v, const struct ev_json_field *f, uint8_t *base)
 		*(const json_t **)dst = v;
 		return 0;
 	}
-	if (json_is_null(v))
-		return 0; /* Go: null leaves the field as it was */
+	if (json_is_null(v)) {
+		/* Go: null sets a slice ([]byte) to nil and leaves anything else. */
+		if (f->type == EV_JSON_BYTES)
+			ev_bytes_free((struct ev_bytes *)dst);
+		return 0;
+	}
 	switch (f->type) {
 	case EV_JSON_STRING: {
 		char *copy;
@@ -388,8 +392,7 @@ decode_field(const json_t *v, const struct ev_json_field *f, uint8_t *base)
 		if ((r = decode_int(v, INT64_MIN, INT64_MAX, &s)) == 0)
 			*(int64_t *)dst = s;
 		return r;
-	case EV_JSON_BYTES:
-		return decode_bytes(v, f->maxlen, (struct ev_bytes *)dst);
+	case EV_JSON_BYTES: return decode_bytes(v, f->maxlen, (struct ev_bytes *)dst);
 	case EV_JSON_BYTE_ARRAY: {
 		/* Go [N]byte: extra elements ignored, missing ones zero. */
 		size_t n = json_is_array(v) ? json_array_size(v) : 0;
@@ -409,8 +412,7 @@ decode_field(const json_t *v, const struct ev_json_field *f, uint8_t *base)
 		memcpy(dst, tmp, f->maxlen);
 		return 0;
 	}
-	case EV_JSON_PRESENT:
-		break;
+	case EV_JSON_PRESENT: break;
 	}
 	return EV_ERR_INVALID_ARG;
 }
@@ -427,7 +429,7 @@ ev_json_decode(const json_t *v, const struct ev_json_field *fields, size_t nfiel
 	if (!json_is_object(v))
 		return EV_ERR_JSON_TYPE;
 	/* jansson iterates in document order; a later duplicate overwrites. */
-	json_object_foreach((json_t *)v, key, val) {
+	json_object_foreach ((json_t *)v, key, val) {
 		size_t klen = strlen(key);
 		const struct ev_json_field *f = NULL;
 

@@ -11,11 +11,14 @@
  * ev_json_decode() fills a C struct from a field table with Go's rules:
  * keys match case-insensitively (Go's folding, including U+212A and U+017F),
  * unknown keys are ignored, the last of duplicate keys wins, null leaves a
- * field untouched, and a wrong type or an out-of-range number fails the
- * whole decode.  Deviations from Go: a string field containing "\u0000"
+ * field untouched (a byte string becomes nil), and a wrong type or an
+ * out-of-range number fails the whole decode.  Deviations from Go: a string field containing "\u0000"
  * is EV_ERR_NUL_BYTE (a C string would end there), and integers beyond the
  * int64 range are a syntax error for jansson, where Go would accept them in
- * ignored keys.
+ * ignored keys.  jansson also keeps only the last of two identical keys
+ * (Go applies both in order, which differs when the last is null), reads
+ * -0 as 0 for unsigned fields, and refuses invalid UTF-8 that Go would
+ * replace with U+FFFD.  None of these occur in what EVE's programs send.
  */
 #ifndef EV_JSON_H
 #define EV_JSON_H
@@ -66,11 +69,11 @@ enum ev_json_type {
 };
 
 struct ev_json_field {
-	const char *name;    /* Go's JSON key */
+	const char *name; /* Go's JSON key */
 	enum ev_json_type type;
-	size_t offset;       /* offsetof() the destination in the struct */
-	size_t maxlen;       /* STRING/BYTES: byte cap; BYTE_ARRAY: array size */
-	size_t seen;         /* EV_JSON_SEEN(type, member) of a bool set when the
+	size_t offset; /* offsetof() the destination in the struct */
+	size_t maxlen; /* STRING/BYTES: byte cap; BYTE_ARRAY: array size */
+	size_t seen;   /* EV_JSON_SEEN(type, member) of a bool set when the
 				key occurs, or 0 for none */
 };
 
@@ -82,8 +85,8 @@ struct ev_json_field {
 int ev_json_parse(const char *text, size_t len, size_t max, json_t **out) EV_WARN_UNUSED;
 /* Decode a parsed value into out per the table. Top-level null is accepted
  * as Go does (out unchanged); anything but an object is EV_ERR_JSON_TYPE. */
-int ev_json_decode(const json_t *v, const struct ev_json_field *fields, size_t nfields, void *out)
-	EV_WARN_UNUSED;
+int ev_json_decode(const json_t *v, const struct ev_json_field *fields, size_t nfields,
+                   void *out) EV_WARN_UNUSED;
 /* Go's case-insensitive key equality (bytes.EqualFold on the JSON key). */
 bool ev_json_key_matches(const char *field, const char *key, size_t keylen);
 

@@ -19,22 +19,22 @@ struct jwt_header {
 };
 
 static const struct ev_json_field header_fields[] = {
-	{"alg", EV_JSON_STRING, offsetof(struct jwt_header, alg), 64, 0},
-	{"typ", EV_JSON_STRING, offsetof(struct jwt_header, typ), 64, 0},
+        {"alg", EV_JSON_STRING, offsetof(struct jwt_header, alg), 64, 0},
+        {"typ", EV_JSON_STRING, offsetof(struct jwt_header, typ), 64, 0},
 };
 
 static const struct ev_json_field claim_fields[] = {
-	{"dep", EV_JSON_STRING, offsetof(struct ev_jwt_claims, dep), EV_MAX_JWT_DEP, 0},
-	{"sub", EV_JSON_STRING, offsetof(struct ev_jwt_claims, sub), EV_MAX_JWT_SUB, 0},
-	{"exp", EV_JSON_U64, offsetof(struct ev_jwt_claims, exp), 0, 0},
-	{"key", EV_JSON_STRING, offsetof(struct ev_jwt_claims, key), EV_MAX_JWT_KEY, 0},
-	{"num", EV_JSON_U8, offsetof(struct ev_jwt_claims, num), 0, 0},
-	{"enc", EV_JSON_BOOL, offsetof(struct ev_jwt_claims, enc), 0, 0},
-	{"aut", EV_JSON_I32, offsetof(struct ev_jwt_claims, aut), 0, 0},
-	{"nbf", EV_JSON_I64, offsetof(struct ev_jwt_claims, nbf), 0,
-	 EV_JSON_SEEN(struct ev_jwt_claims, has_nbf)},
-	{"iat", EV_JSON_I64, offsetof(struct ev_jwt_claims, iat), 0,
-	 EV_JSON_SEEN(struct ev_jwt_claims, has_iat)},
+        {"dep", EV_JSON_STRING, offsetof(struct ev_jwt_claims, dep), EV_MAX_JWT_DEP, 0},
+        {"sub", EV_JSON_STRING, offsetof(struct ev_jwt_claims, sub), EV_MAX_JWT_SUB, 0},
+        {"exp", EV_JSON_U64, offsetof(struct ev_jwt_claims, exp), 0, 0},
+        {"key", EV_JSON_STRING, offsetof(struct ev_jwt_claims, key), EV_MAX_JWT_KEY, 0},
+        {"num", EV_JSON_U8, offsetof(struct ev_jwt_claims, num), 0, 0},
+        {"enc", EV_JSON_BOOL, offsetof(struct ev_jwt_claims, enc), 0, 0},
+        {"aut", EV_JSON_I32, offsetof(struct ev_jwt_claims, aut), 0, 0},
+        {"nbf", EV_JSON_I64, offsetof(struct ev_jwt_claims, nbf), 0,
+         EV_JSON_SEEN(struct ev_jwt_claims, has_nbf)},
+        {"iat", EV_JSON_I64, offsetof(struct ev_jwt_claims, iat), 0,
+         EV_JSON_SEEN(struct ev_jwt_claims, has_iat)},
 };
 
 static void
@@ -192,7 +192,7 @@ ev_jwt_verify(const struct ev_jwt *jwt, const struct ev_pubkey *key)
 	if (ev_pubkey_kind(key) != EV_KEY_EC_P256)
 		return EV_ERR_KEY_CURVE;
 	r = ev_sig_verify(key, (const uint8_t *)jwt->token, jwt->signing_len, jwt->sig,
-			  sizeof(jwt->sig));
+	                  sizeof(jwt->sig));
 	if (r == EV_ERR_SIG_INVALID || r == EV_ERR_SIG_LEN)
 		return EV_ERR_JWT_SIG;
 	return r;
@@ -340,7 +340,7 @@ ev_jwt_device_instance(const struct ev_jwt_claims *c, unsigned inst, unsigned *e
 
 int
 ev_jwt_client_instance(const struct ev_jwt_claims *c, unsigned inst, unsigned *effective,
-		       const char **warning)
+                       const char **warning)
 {
 	*effective = 0;
 	*warning = NULL;
@@ -406,7 +406,7 @@ ev_jwt_mint(const struct ev_jwt_claims *c, const struct ev_privkey *key, char **
 	}
 	if ((r = ev_jwt_claims_encode(c, claims)) != 0 ||
 	    (r = ev_b64_encode(EV_B64_URL_RAW, (const uint8_t *)jwt_header_es256,
-			       strlen(jwt_header_es256), tok)) != 0 ||
+	                       strlen(jwt_header_es256), tok)) != 0 ||
 	    (r = ev_buf_put_u8(tok, '.')) != 0 ||
 	    (r = ev_b64_encode(EV_B64_URL_RAW, ev_buf_ptr(claims), ev_buf_len(claims), tok)) != 0)
 		goto out;

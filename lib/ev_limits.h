@@ -18,45 +18,45 @@
 #define EV_MAX_PAYLOAD (EV_MAX_ENVELOPE / 4 * 3)
 
 /* ---- tokens ---- */
-#define EV_MAX_JWT (16u * 1024)          /* a whole compact JWS */
-#define EV_MAX_JWT_DEP 1024u             /* the "dep" claim */
-#define EV_MAX_JWT_SUB 128u              /* the "sub" claim (a UUID) */
-#define EV_MAX_JWT_KEY 1024u             /* the "key" claim (HMAC key) */
-#define EV_MAX_INSTANCES 5u              /* EdgeViewMultiInst upper bound */
-#define EV_JWT_CLOCK_SKEW 60             /* seconds of tolerance for nbf/iat */
-#define EV_TOKEN_HASH_FULL_LEN 43u       /* base64url(SHA-256), no padding */
-#define EV_TOKEN_HASH_SHORT_LEN 22u      /* base64url(SHA-256[0..15]) */
+#define EV_MAX_JWT              (16u * 1024) /* a whole compact JWS */
+#define EV_MAX_JWT_DEP          1024u        /* the "dep" claim */
+#define EV_MAX_JWT_SUB          128u         /* the "sub" claim (a UUID) */
+#define EV_MAX_JWT_KEY          1024u        /* the "key" claim (HMAC key) */
+#define EV_MAX_INSTANCES        5u           /* EdgeViewMultiInst upper bound */
+#define EV_JWT_CLOCK_SKEW       60           /* seconds of tolerance for nbf/iat */
+#define EV_TOKEN_HASH_FULL_LEN  43u          /* base64url(SHA-256), no padding */
+#define EV_TOKEN_HASH_SHORT_LEN 22u          /* base64url(SHA-256[0..15]) */
 
 /* ---- command and data messages ---- */
-#define EV_MAX_CMD_JSON (64u * 1024)     /* a cmdOpt object */
-#define EV_MAX_CMD_FIELD (16u * 1024)    /* one string field of cmdOpt */
-#define EV_MAX_USERINFO 64u              /* -user is truncated to this (Go client) */
-#define EV_MAX_VERSION_STR 32u           /* cmdOpt.version */
-#define EV_MAX_TCPDATA_JSON (EV_MAX_PAYLOAD)
-#define EV_MAX_TCP_MAPPINGS 5u           /* tcp/a/b/c/d/e */
-#define EV_MAX_COPYFILE_JSON (8u * 1024) /* a copyFile header */
-#define EV_MAX_FILE_NAME 255u            /* copyFile.name */
-#define EV_MAX_STATUS_JSON (64u * 1024)  /* EdgeviewStatus, and /evStats bodies */
-#define EV_MAX_JSON_DEPTH 32u            /* nesting accepted from peers */
+#define EV_MAX_CMD_JSON      (64u * 1024) /* a cmdOpt object */
+#define EV_MAX_CMD_FIELD     (16u * 1024) /* one string field of cmdOpt */
+#define EV_MAX_USERINFO      64u          /* -user is truncated to this (Go client) */
+#define EV_MAX_VERSION_STR   32u          /* cmdOpt.version */
+#define EV_MAX_TCPDATA_JSON  (EV_MAX_PAYLOAD)
+#define EV_MAX_TCP_MAPPINGS  5u           /* tcp/a/b/c/d/e */
+#define EV_MAX_COPYFILE_JSON (8u * 1024)  /* a copyFile header */
+#define EV_MAX_FILE_NAME     255u         /* copyFile.name */
+#define EV_MAX_STATUS_JSON   (64u * 1024) /* EdgeviewStatus, and /evStats bodies */
+#define EV_MAX_JSON_DEPTH    32u          /* nesting accepted from peers */
 
 /* ---- on-device files ---- */
-#define EV_MAX_EVCFG_FILE (1024u * 1024) /* /run/edgeview/edge-view-config */
-#define EV_MAX_EVCFG_LINE (64u * 1024)   /* one logical item other than certs */
-#define EV_MAX_PEM_FILE (1024u * 1024)   /* signing-cert.pem, CA bundles */
-#define EV_MAX_AUTHKEY_LINE (16u * 1024) /* one authorized_keys line */
-#define EV_MAX_AUTHKEYS 64u              /* trusted SSH keys considered */
+#define EV_MAX_EVCFG_FILE    (1024u * 1024) /* /run/edgeview/edge-view-config */
+#define EV_MAX_EVCFG_LINE    (64u * 1024)   /* one logical item other than certs */
+#define EV_MAX_PEM_FILE      (1024u * 1024) /* signing-cert.pem, CA bundles */
+#define EV_MAX_AUTHKEY_LINE  (16u * 1024)   /* one authorized_keys line */
+#define EV_MAX_AUTHKEYS      64u            /* trusted SSH keys considered */
 #define EV_MAX_AUTHKEYS_TEXT (1024u * 1024) /* a whole authorized_keys text */
-#define EV_MAX_UUID_FILE 256u            /* /persist/status/uuid */
+#define EV_MAX_UUID_FILE     256u           /* /persist/status/uuid */
 
 /* ---- crypto sizes ---- */
-#define EV_SHA256_LEN 32u
-#define EV_HMAC_LEN 32u
-#define EV_ECDSA_MAX_SIG 132u            /* P-521: 2 * 66 */
-#define EV_RSA_MAX_SIG 1024u             /* 8192-bit keys */
+#define EV_SHA256_LEN    32u
+#define EV_HMAC_LEN      32u
+#define EV_ECDSA_MAX_SIG 132u  /* P-521: 2 * 66 */
+#define EV_RSA_MAX_SIG   1024u /* 8192-bit keys */
 #define EV_MAX_SIGNATURE 1024u
 
 /* ---- protocol constants ---- */
-#define EV_PROTO_VERSION "0.8.8"
+#define EV_PROTO_VERSION  "0.8.8"
 #define EV_KEEPALIVE_SECS 30
 
 #endif

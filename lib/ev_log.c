@@ -83,16 +83,16 @@ default_sink(enum ev_log_level level, const struct ev_log_site *site, const char
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	if (log_show_sites || level >= EV_LOG_DEBUG)
 		fprintf(stderr, "%s.%03ldZ %s[%d] %s: %s (%s:%d %s)\n", ts, now.tv_nsec / 1000000,
-			log_ident, (int)getpid(), ev_log_level_name(level), msg, site->file,
-			site->line, site->func);
+		        log_ident, (int)getpid(), ev_log_level_name(level), msg, site->file,
+		        site->line, site->func);
 	else
 		fprintf(stderr, "%s.%03ldZ %s[%d] %s: %s\n", ts, now.tv_nsec / 1000000, log_ident,
-			(int)getpid(), ev_log_level_name(level), msg);
+		        (int)getpid(), ev_log_level_name(level), msg);
 }
 
 void
 ev_log_vemit(enum ev_log_level level, const char *file, int line, const char *func, int r,
-	     const char *fmt, va_list ap)
+             const char *fmt, va_list ap)
 {
 	char msg[EV_LOG_LINE_MAX];
 	struct ev_log_site site = {file, func, line};
@@ -113,7 +113,7 @@ ev_log_vemit(enum ev_log_level level, const char *file, int line, const char *fu
 
 void
 ev_log_emit(enum ev_log_level level, const char *file, int line, const char *func, int r,
-	    const char *fmt, ...)
+            const char *fmt, ...)
 {
 	va_list ap;
 

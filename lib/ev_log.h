@@ -30,7 +30,7 @@ struct ev_log_site {
 };
 
 typedef void (*ev_log_sink_fn)(enum ev_log_level level, const struct ev_log_site *site,
-			       const char *msg, void *arg);
+                               const char *msg, void *arg);
 
 void ev_log_set_level(enum ev_log_level level);
 enum ev_log_level ev_log_get_level(void);
@@ -46,21 +46,21 @@ void ev_log_set_sink(ev_log_sink_fn fn, void *arg);
 
 /* r is an EV_ERR_* code appended as ": <ev_strerror(r)>", or 0 for none. */
 void ev_log_emit(enum ev_log_level level, const char *file, int line, const char *func, int r,
-		 const char *fmt, ...) EV_PRINTF(6, 7);
+                 const char *fmt, ...) EV_PRINTF(6, 7);
 void ev_log_vemit(enum ev_log_level level, const char *file, int line, const char *func, int r,
-		  const char *fmt, va_list ap) EV_PRINTF(6, 0);
+                  const char *fmt, va_list ap) EV_PRINTF(6, 0);
 
 #define EV_LOG_(lvl, r, ...) ev_log_emit((lvl), __FILE__, __LINE__, __func__, (r), __VA_ARGS__)
 
-#define ev_log_err(...) EV_LOG_(EV_LOG_ERR, 0, __VA_ARGS__)
-#define ev_log_warn(...) EV_LOG_(EV_LOG_WARN, 0, __VA_ARGS__)
-#define ev_log_notice(...) EV_LOG_(EV_LOG_NOTICE, 0, __VA_ARGS__)
-#define ev_log_info(...) EV_LOG_(EV_LOG_INFO, 0, __VA_ARGS__)
-#define ev_log_debug(...) EV_LOG_(EV_LOG_DEBUG, 0, __VA_ARGS__)
-#define ev_log_err_r(r, ...) EV_LOG_(EV_LOG_ERR, (r), __VA_ARGS__)
-#define ev_log_warn_r(r, ...) EV_LOG_(EV_LOG_WARN, (r), __VA_ARGS__)
+#define ev_log_err(...)         EV_LOG_(EV_LOG_ERR, 0, __VA_ARGS__)
+#define ev_log_warn(...)        EV_LOG_(EV_LOG_WARN, 0, __VA_ARGS__)
+#define ev_log_notice(...)      EV_LOG_(EV_LOG_NOTICE, 0, __VA_ARGS__)
+#define ev_log_info(...)        EV_LOG_(EV_LOG_INFO, 0, __VA_ARGS__)
+#define ev_log_debug(...)       EV_LOG_(EV_LOG_DEBUG, 0, __VA_ARGS__)
+#define ev_log_err_r(r, ...)    EV_LOG_(EV_LOG_ERR, (r), __VA_ARGS__)
+#define ev_log_warn_r(r, ...)   EV_LOG_(EV_LOG_WARN, (r), __VA_ARGS__)
 #define ev_log_notice_r(r, ...) EV_LOG_(EV_LOG_NOTICE, (r), __VA_ARGS__)
-#define ev_log_info_r(r, ...) EV_LOG_(EV_LOG_INFO, (r), __VA_ARGS__)
-#define ev_log_debug_r(r, ...) EV_LOG_(EV_LOG_DEBUG, (r), __VA_ARGS__)
+#define ev_log_info_r(r, ...)   EV_LOG_(EV_LOG_INFO, (r), __VA_ARGS__)
+#define ev_log_debug_r(r, ...)  EV_LOG_(EV_LOG_DEBUG, (r), __VA_ARGS__)
 
 #endif

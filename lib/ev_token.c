@@ -13,7 +13,7 @@
 
 int
 ev_token_hash(const char *jwt, size_t len, unsigned inst, enum ev_token_hash_form form,
-	      char out[EV_TOKEN_HASH_BUF])
+              char out[EV_TOKEN_HASH_BUF])
 {
 	uint8_t digest[EV_SHA256_LEN];
 	char suffix[8];

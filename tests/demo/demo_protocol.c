@@ -63,7 +63,8 @@ main(int argc, char **argv)
 	char *token = NULL, *pem = NULL, hash[EV_TOKEN_HASH_BUF], path[4096];
 	int r, ret = 1;
 
-	if ((b = ev_buf_new(EV_MAX_ENVELOPE)) == NULL || (wire = ev_buf_new(EV_MAX_ENVELOPE)) == NULL)
+	if ((b = ev_buf_new(EV_MAX_ENVELOPE)) == NULL ||
+	    (wire = ev_buf_new(EV_MAX_ENVELOPE)) == NULL)
 		return fail("buffers", EV_ERR_NOMEM);
 
 	step("controller: a throwaway ES256 signing key (P-256)");
@@ -81,14 +82,16 @@ main(int argc, char **argv)
 	claims.exp = (uint64_t)time(NULL) + 3600;
 	claims.key = (char *)"demo-hmac-key-42";
 	claims.num = 1;
-	if ((r = ev_jwt_claims_encode(&claims, b)) != 0 || (r = ev_jwt_mint(&claims, ctrl, &token)) != 0) {
+	if ((r = ev_jwt_claims_encode(&claims, b)) != 0 ||
+	    (r = ev_jwt_mint(&claims, ctrl, &token)) != 0) {
 		ret = fail("mint", r);
 		goto out;
 	}
 	printf("claims: %s\ntoken:  %s\n", ev_buf_str(b), token);
 
 	step("device agent: parse, verify ES256, validate claims and dispatcher URL");
-	if ((r = ev_jwt_parse(token, strlen(token), &jwt)) != 0 || (r = ev_jwt_verify(jwt, ctrl_pub)) != 0 ||
+	if ((r = ev_jwt_parse(token, strlen(token), &jwt)) != 0 ||
+	    (r = ev_jwt_verify(jwt, ctrl_pub)) != 0 ||
 	    (r = ev_jwt_validate(jwt, time(NULL), uuid)) != 0 ||
 	    (r = ev_jwt_dep_parse(jwt->claims.dep, &dep)) != 0) {
 		ret = fail("verify token", r);
@@ -122,8 +125,8 @@ main(int argc, char **argv)
 	printf("%s\n", ev_buf_str(b));
 
 	step("client: seal it in an HMAC envelope (mode 0) keyed by the token's key");
-	if ((r = ev_envelope_seal_hmac((const uint8_t *)claims.key, strlen(claims.key), ev_buf_ptr(b),
-				       ev_buf_len(b), wire)) != 0) {
+	if ((r = ev_envelope_seal_hmac((const uint8_t *)claims.key, strlen(claims.key),
+	                               ev_buf_ptr(b), ev_buf_len(b), wire)) != 0) {
 		ret = fail("seal", r);
 		goto out;
 	}
@@ -131,7 +134,8 @@ main(int argc, char **argv)
 
 	step("device: parse the envelope, check the HMAC, decode the command");
 	if ((r = ev_envelope_parse(ev_buf_str(wire), ev_buf_len(wire), &env)) != 0 ||
-	    (r = ev_envelope_check_hmac(&env, (const uint8_t *)claims.key, strlen(claims.key), false)) != 0) {
+	    (r = ev_envelope_check_hmac(&env, (const uint8_t *)claims.key, strlen(claims.key),
+	                                false)) != 0) {
 		ret = fail("open", r);
 		goto out;
 	}

@@ -35,8 +35,7 @@ replay_file(const char *path)
 		goto out;
 	n = fread(buf, 1, REPLAY_MAX_INPUT, f);
 	if (ferror(f) || !feof(f)) {
-		fprintf(stderr, "%s: unreadable or larger than %u bytes\n", path,
-			REPLAY_MAX_INPUT);
+		fprintf(stderr, "%s: unreadable or larger than %u bytes\n", path, REPLAY_MAX_INPUT);
 		goto out;
 	}
 	/* Copy into an exact-size allocation so ASan sees overreads. */

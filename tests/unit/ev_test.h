@@ -27,20 +27,19 @@ const char *tv_data_path(const char *name);
 char *tv_tmpdir(void);
 void tv_rmrf(const char *path);
 
-#define assert_ev_ok(expr)                                                       \
-	do {                                                                     \
-		int ev_test_r_ = (expr);                                         \
-		if (ev_test_r_ != 0)                                             \
-			fail_msg("%s = %s (%d)", #expr, ev_errname(ev_test_r_),  \
-				 ev_test_r_);                                    \
+#define assert_ev_ok(expr)                                                                   \
+	do {                                                                                 \
+		int ev_test_r_ = (expr);                                                     \
+		if (ev_test_r_ != 0)                                                         \
+			fail_msg("%s = %s (%d)", #expr, ev_errname(ev_test_r_), ev_test_r_); \
 	} while (0)
 
-#define assert_ev_err(expr, want)                                                \
-	do {                                                                     \
-		int ev_test_r_ = (expr);                                         \
-		if (ev_test_r_ != (want))                                        \
-			fail_msg("%s = %s (%d), want %s", #expr,                 \
-				 ev_errname(ev_test_r_), ev_test_r_, #want);     \
+#define assert_ev_err(expr, want)                                                        \
+	do {                                                                             \
+		int ev_test_r_ = (expr);                                                 \
+		if (ev_test_r_ != (want))                                                \
+			fail_msg("%s = %s (%d), want %s", #expr, ev_errname(ev_test_r_), \
+			         ev_test_r_, #want);                                     \
 	} while (0)
 
 #endif

@@ -121,13 +121,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cap_is_mandatory),
-		cmocka_unit_test(test_put_up_to_cap),
-		cmocka_unit_test(test_grows_past_initial),
-		cmocka_unit_test(test_putf_over_cap_fails_cleanly),
-		cmocka_unit_test(test_get_and_truncation),
-		cmocka_unit_test(test_compaction_reuses_space),
-		cmocka_unit_test(test_reserve_commit_take),
+	        cmocka_unit_test(test_cap_is_mandatory),
+	        cmocka_unit_test(test_put_up_to_cap),
+	        cmocka_unit_test(test_grows_past_initial),
+	        cmocka_unit_test(test_putf_over_cap_fails_cleanly),
+	        cmocka_unit_test(test_get_and_truncation),
+	        cmocka_unit_test(test_compaction_reuses_space),
+	        cmocka_unit_test(test_reserve_commit_take),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,8 +38,8 @@ static void
 test_rfc4648_vectors(void **state)
 {
 	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-	static const char *const std[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-					  "Zm9vYmFy"};
+	static const char *const std[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+	                                  "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 	static const char *const url[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
 	char out[64];
 
@@ -53,7 +53,7 @@ test_rfc4648_vectors(void **state)
 		assert_string_equal(out, plain[i]);
 		assert_int_equal(ev_b64_encoded_len(EV_B64_STD, strlen(plain[i])), strlen(std[i]));
 		assert_int_equal(ev_b64_encoded_len(EV_B64_URL_RAW, strlen(plain[i])),
-				 strlen(url[i]));
+		                 strlen(url[i]));
 	}
 }
 
@@ -71,7 +71,7 @@ test_all_byte_values(void **state)
 		ev_buf_reset(b);
 		assert_ev_ok(ev_b64_encode((enum ev_b64_variant)v, in, sizeof(in), b));
 		assert_ev_ok(ev_b64_decode((enum ev_b64_variant)v, ev_buf_str(b), ev_buf_len(b),
-					   out, sizeof(out), &n));
+		                           out, sizeof(out), &n));
 		assert_int_equal(n, sizeof(in));
 		assert_memory_equal(in, out, sizeof(in));
 	}
@@ -108,15 +108,15 @@ test_rejections(void **state)
 	char out[64];
 
 	(void)state;
-	assert_ev_err(dec(EV_B64_STD, "Zg", out), EV_ERR_B64_PADDING);       /* unpadded */
-	assert_ev_err(dec(EV_B64_STD, "Zg=", out), EV_ERR_B64_PADDING);      /* short pad */
-	assert_ev_err(dec(EV_B64_STD, "Zg===", out), EV_ERR_B64_PADDING);    /* long pad */
+	assert_ev_err(dec(EV_B64_STD, "Zg", out), EV_ERR_B64_PADDING);    /* unpadded */
+	assert_ev_err(dec(EV_B64_STD, "Zg=", out), EV_ERR_B64_PADDING);   /* short pad */
+	assert_ev_err(dec(EV_B64_STD, "Zg===", out), EV_ERR_B64_PADDING); /* long pad */
 	assert_ev_err(dec(EV_B64_STD, "Z===", out), EV_ERR_B64_PADDING);
 	assert_ev_err(dec(EV_B64_STD, "Zg==Zg==", out), EV_ERR_B64_PADDING); /* data after */
 	assert_ev_err(dec(EV_B64_STD, "====", out), EV_ERR_B64_PADDING);
 	assert_ev_err(dec(EV_B64_STD, "Z", out), EV_ERR_B64_LENGTH);
 	assert_ev_err(dec(EV_B64_STD, "Zm9vY", out), EV_ERR_B64_LENGTH);
-	assert_ev_err(dec(EV_B64_STD, "-_8=", out), EV_ERR_B64_CHAR);        /* URL alphabet */
+	assert_ev_err(dec(EV_B64_STD, "-_8=", out), EV_ERR_B64_CHAR); /* URL alphabet */
 	assert_ev_err(dec(EV_B64_STD, "Zm 9v", out), EV_ERR_B64_CHAR);
 	assert_ev_err(dec(EV_B64_URL_RAW, "+/8", out), EV_ERR_B64_CHAR);
 	assert_ev_err(dec(EV_B64_URL_RAW, "Zg==", out), EV_ERR_B64_PADDING); /* raw: no '=' */
@@ -132,7 +132,7 @@ test_decode_needs_capacity(void **state)
 
 	(void)state;
 	assert_ev_err(ev_b64_decode(EV_B64_STD, "Zm9vYmFy", 8, out, sizeof(out), &n),
-		      EV_ERR_INVALID_ARG);
+	              EV_ERR_INVALID_ARG);
 }
 
 static void
@@ -154,9 +154,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc4648_vectors),   cmocka_unit_test(test_all_byte_values),
-		cmocka_unit_test(test_go_acceptance),     cmocka_unit_test(test_rejections),
-		cmocka_unit_test(test_decode_needs_capacity), cmocka_unit_test(test_hex),
+	        cmocka_unit_test(test_rfc4648_vectors),
+	        cmocka_unit_test(test_all_byte_values),
+	        cmocka_unit_test(test_go_acceptance),
+	        cmocka_unit_test(test_rejections),
+	        cmocka_unit_test(test_decode_needs_capacity),
+	        cmocka_unit_test(test_hex),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@ seal_equals(const char *payload_path_or_text, bool is_path, const char *env_path
 	struct ev_buf *b = ev_buf_new(EV_MAX_ENVELOPE);
 
 	assert_ev_ok(ev_envelope_seal_hmac((const uint8_t *)KEY_A, strlen(KEY_A),
-					   (const uint8_t *)payload, strlen(payload), b));
+	                                   (const uint8_t *)payload, strlen(payload), b));
 	assert_string_equal(ev_buf_str(b), tv_str(env_path));
 	ev_buf_free(b);
 }
@@ -65,7 +65,7 @@ test_hmac_vectors_open(void **state)
 	assert_ev_ok(ev_envelope_check_hmac(&e, (const uint8_t *)KEY_A, strlen(KEY_A), false));
 	/* The JWT-B key does not open it. */
 	assert_ev_err(ev_envelope_check_hmac(&e, (const uint8_t *)"Yq7Hd2Vx9BnM4cKe", 16, false),
-		      EV_ERR_ENV_HMAC);
+	              EV_ERR_ENV_HMAC);
 	/* EVE 16.6.0's empty key neither. */
 	assert_ev_err(ev_envelope_check_hmac(&e, (const uint8_t *)"", 0, false), EV_ERR_ENV_HMAC);
 	ev_envelope_free(&e);
@@ -82,7 +82,7 @@ test_empty_key_peer(void **state)
 	(void)state;
 	/* EVE 16.6.0 keyed the HMAC with "" (section 0.2). */
 	assert_ev_ok(ev_envelope_seal_hmac((const uint8_t *)"", 0, (const uint8_t *)"+++Done+++",
-					   10, b));
+	                                   10, b));
 	assert_ev_ok(parse(ev_buf_str(b), &e));
 	assert_ev_ok(ev_envelope_check_hmac(&e, (const uint8_t *)"", 0, false));
 	ev_envelope_free(&e);
@@ -97,15 +97,15 @@ test_go_decoding_rules(void **state)
 	(void)state;
 	/* Case-insensitive keys, unknown keys, \n inside base64. */
 	assert_ev_ok(check_a("{\"MESSAGE\":\"KysrRG9u\\nZSsrKw==\",\"SHA256HASH\":[144,87,237,182,"
-			     "226,100,61,162,51,191,142,240,254,162,67,99,247,213,135,28,85,39,"
-			     "192,233,50,84,191,244,34,104,126,112],\"signature\":null,"
-			     "\"extra\":{\"x\":[1,2]}}"));
+	                     "226,100,61,162,51,191,142,240,254,162,67,99,247,213,135,28,85,39,"
+	                     "192,233,50,84,191,244,34,104,126,112],\"signature\":null,"
+	                     "\"extra\":{\"x\":[1,2]}}"));
 	/* {} is an envelope (empty message, zero hash) that fails the MAC. */
 	assert_ev_err(check_a("{}"), EV_ERR_ENV_HMAC);
 	assert_ev_err(check_a("null"), EV_ERR_ENV_HMAC);
 	/* A short hash array zero-fills (and so fails). */
 	assert_ev_err(check_a("{\"message\":\"KysrRG9uZSsrKw==\",\"sha256Hash\":[144]}"),
-		      EV_ERR_ENV_HMAC);
+	              EV_ERR_ENV_HMAC);
 	assert_ev_ok(parse("{\"message\":\"\"}", &e));
 	assert_non_null(e.message.p);
 	assert_int_equal(e.message.len, 0);
@@ -169,8 +169,8 @@ test_oversized(void **state)
 	memset(big, ' ', n);
 	assert_ev_err(ev_envelope_parse(big, n, &e), EV_ERR_TOO_BIG);
 	assert_ev_err(ev_envelope_seal_hmac((const uint8_t *)"k", 1, (const uint8_t *)big,
-					    EV_MAX_PAYLOAD + 1, b),
-		      EV_ERR_TOO_BIG);
+	                                    EV_MAX_PAYLOAD + 1, b),
+	              EV_ERR_TOO_BIG);
 	free(big);
 	ev_buf_free(b);
 }
@@ -184,20 +184,20 @@ test_encrypted_envelopes_refused(void **state)
 	assert_ev_ok(parse(tv_str("gcm.envelope"), &e));
 	assert_int_equal(ev_envelope_encryption(&e, true), EV_ENV_GCM_088);
 	assert_ev_err(ev_envelope_check_hmac(&e, (const uint8_t *)KEY_A, 16, true),
-		      EV_ERR_ENV_GCM_UNSUPPORTED);
+	              EV_ERR_ENV_GCM_UNSUPPORTED);
 	ev_envelope_free(&e);
 	assert_ev_ok(parse(tv_str("cfb087.envelope"), &e));
 	assert_int_equal(ev_envelope_encryption(&e, true), EV_ENV_CFB_IV);
 	assert_ev_err(ev_envelope_check_hmac(&e, (const uint8_t *)KEY_A, 16, false),
-		      EV_ERR_ENV_CFB_UNSUPPORTED);
+	              EV_ERR_ENV_CFB_UNSUPPORTED);
 	ev_envelope_free(&e);
 	/* <= 16.4 carries no iv: only the token's enc flag tells. */
 	assert_ev_ok(parse(tv_str("cfb086.envelope"), &e));
 	assert_int_equal(ev_envelope_encryption(&e, true), EV_ENV_CFB_NOIV);
 	assert_ev_err(ev_envelope_check_hmac(&e, (const uint8_t *)KEY_A, 16, true),
-		      EV_ERR_ENV_CFB_UNSUPPORTED);
+	              EV_ERR_ENV_CFB_UNSUPPORTED);
 	assert_ev_err(ev_envelope_check_hmac(&e, (const uint8_t *)KEY_A, 16, false),
-		      EV_ERR_ENV_HMAC);
+	              EV_ERR_ENV_HMAC);
 	ev_envelope_free(&e);
 }
 
@@ -221,7 +221,7 @@ test_signed_vectors(void **state)
 	assert_ev_err(ev_envelope_check_sig(&e, rsa), EV_ERR_SIG_LEN);
 	/* aut 2: RSA line first, then the EC one that matches; comment kept. */
 	snprintf(lines, sizeof(lines), "%s\n%s\n", tv_str("rsa_ssh_authorized_key"),
-		 tv_str("ec_ssh_authorized_key"));
+	         tv_str("ec_ssh_authorized_key"));
 	assert_ev_ok(ev_authkeys_parse(lines, strlen(lines), &keys, &nbad));
 	assert_int_equal(nbad, 0);
 	assert_ev_ok(ev_envelope_check_authkeys(&e, keys, &match));
@@ -258,7 +258,7 @@ test_signed_seal_roundtrip(void **state)
 	assert_ev_ok(ev_privkey_public(k, &pub));
 	assert_ev_ok(ev_envelope_seal_signed(k, (const uint8_t *)cmd, strlen(cmd), b));
 	assert_non_null(strstr(ev_buf_str(b), "\"sha256Hash\":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
-					      "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],\"Signature\":\""));
+	                                      "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],\"Signature\":\""));
 	assert_ev_ok(parse(ev_buf_str(b), &e));
 	assert_ev_ok(ev_envelope_check_sig(&e, pub));
 	/* The message bytes are what is signed: change one and it fails. */
@@ -274,16 +274,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hmac_vectors_byte_exact),
-		cmocka_unit_test(test_hmac_vectors_open),
-		cmocka_unit_test(test_empty_key_peer),
-		cmocka_unit_test(test_go_decoding_rules),
-		cmocka_unit_test(test_not_envelopes),
-		cmocka_unit_test(test_tampering),
-		cmocka_unit_test(test_oversized),
-		cmocka_unit_test(test_encrypted_envelopes_refused),
-		cmocka_unit_test(test_signed_vectors),
-		cmocka_unit_test(test_signed_seal_roundtrip),
+	        cmocka_unit_test(test_hmac_vectors_byte_exact),
+	        cmocka_unit_test(test_hmac_vectors_open),
+	        cmocka_unit_test(test_empty_key_peer),
+	        cmocka_unit_test(test_go_decoding_rules),
+	        cmocka_unit_test(test_not_envelopes),
+	        cmocka_unit_test(test_tampering),
+	        cmocka_unit_test(test_oversized),
+	        cmocka_unit_test(test_encrypted_envelopes_refused),
+	        cmocka_unit_test(test_signed_vectors),
+	        cmocka_unit_test(test_signed_seal_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,9 +35,10 @@ test_string_escapes_like_go(void **state)
 	assert_string_equal(go_string("\xc3\xa9", 2), "\"\xc3\xa9\"");
 	assert_string_equal(go_string("\xe2\x80\xa8\xe2\x80\xa9", 6), "\"\\u2028\\u2029\"");
 	assert_string_equal(go_string("a\xffz", 3), "\"a\\ufffdz\"");
-	assert_string_equal(go_string("\xc0\x80", 2), "\"\\ufffd\\ufffd\"");    /* overlong */
-	assert_string_equal(go_string("\xed\xa0\x80", 3), "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
-	assert_string_equal(go_string("\xe2\x82", 2), "\"\\ufffd\\ufffd\"");    /* short */
+	assert_string_equal(go_string("\xc0\x80", 2), "\"\\ufffd\\ufffd\""); /* overlong */
+	assert_string_equal(go_string("\xed\xa0\x80", 3),
+	                    "\"\\ufffd\\ufffd\\ufffd\"");                    /* surrogate */
+	assert_string_equal(go_string("\xe2\x82", 2), "\"\\ufffd\\ufffd\""); /* short */
 	assert_string_equal(go_string("\xf0\x9f\x98\x80", 4), "\"\xf0\x9f\x98\x80\"");
 }
 
@@ -62,7 +63,7 @@ test_values_like_go(void **state)
 	assert_ev_ok(ev_buf_put_u8(b, ' '));
 	assert_ev_ok(ev_json_put_bool(b, false));
 	assert_string_equal(ev_buf_str(b),
-			    "null \"\" \"AID/\" [0,128,255] -5 18446744073709551615 false");
+	                    "null \"\" \"AID/\" [0,128,255] -5 18446744073709551615 false");
 	ev_buf_free(b);
 }
 
@@ -80,15 +81,16 @@ struct sample {
 };
 
 static const struct ev_json_field sample_fields[] = {
-	{"name", EV_JSON_STRING, offsetof(struct sample, name), 8, EV_JSON_SEEN(struct sample, saw_name)},
-	{"flag", EV_JSON_BOOL, offsetof(struct sample, flag), 0, 0},
-	{"small", EV_JSON_U8, offsetof(struct sample, small), 0, 0},
-	{"port", EV_JSON_U16, offsetof(struct sample, port), 0, 0},
-	{"i32", EV_JSON_I32, offsetof(struct sample, i32), 0, 0},
-	{"i64", EV_JSON_I64, offsetof(struct sample, i64), 0, 0},
-	{"u64", EV_JSON_U64, offsetof(struct sample, u64), 0, 0},
-	{"data", EV_JSON_BYTES, offsetof(struct sample, data), 6, 0},
-	{"hash", EV_JSON_BYTE_ARRAY, offsetof(struct sample, hash), 4, 0},
+        {"name", EV_JSON_STRING, offsetof(struct sample, name), 8,
+         EV_JSON_SEEN(struct sample, saw_name)},
+        {"flag", EV_JSON_BOOL, offsetof(struct sample, flag), 0, 0},
+        {"small", EV_JSON_U8, offsetof(struct sample, small), 0, 0},
+        {"port", EV_JSON_U16, offsetof(struct sample, port), 0, 0},
+        {"i32", EV_JSON_I32, offsetof(struct sample, i32), 0, 0},
+        {"i64", EV_JSON_I64, offsetof(struct sample, i64), 0, 0},
+        {"u64", EV_JSON_U64, offsetof(struct sample, u64), 0, 0},
+        {"data", EV_JSON_BYTES, offsetof(struct sample, data), 6, 0},
+        {"hash", EV_JSON_BYTE_ARRAY, offsetof(struct sample, hash), 4, 0},
 };
 
 static int
@@ -119,9 +121,9 @@ test_decode_go_rules(void **state)
 
 	(void)state;
 	assert_ev_ok(decode("{\"NAME\":\"x\",\"Flag\":true,\"unknown\":[1,{\"a\":2}],"
-			    "\"port\":65535,\"i64\":-9223372036854775808,\"data\":\"AQID\","
-			    "\"hash\":[1,2,3,4,5,6]}",
-			    &s));
+	                    "\"port\":65535,\"i64\":-9223372036854775808,\"data\":\"AQID\","
+	                    "\"hash\":[1,2,3,4,5,6]}",
+	                    &s));
 	assert_string_equal(s.name, "x");
 	assert_true(s.saw_name);
 	assert_true(s.flag);
@@ -146,8 +148,14 @@ test_decode_go_rules(void **state)
 
 	/* Go folds U+212A (Kelvin) to k and U+017F (long s) to s. */
 	assert_true(ev_json_key_matches("isJSON", "isjson", 6));
-	assert_true(ev_json_key_matches("key", "\xe2\x84\xaa" "ey", 5));
-	assert_true(ev_json_key_matches("sub", "\xc5\xbf" "ub", 4));
+	assert_true(ev_json_key_matches("key",
+	                                "\xe2\x84\xaa"
+	                                "ey",
+	                                5));
+	assert_true(ev_json_key_matches("sub",
+	                                "\xc5\xbf"
+	                                "ub",
+	                                4));
 	assert_false(ev_json_key_matches("sub", "su", 2));
 	assert_false(ev_json_key_matches("sub", "subs", 4));
 
@@ -191,10 +199,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_string_escapes_like_go),
-		cmocka_unit_test(test_values_like_go),
-		cmocka_unit_test(test_decode_go_rules),
-		cmocka_unit_test(test_decode_rejections),
+	        cmocka_unit_test(test_string_escapes_like_go),
+	        cmocka_unit_test(test_values_like_go),
+	        cmocka_unit_test(test_decode_go_rules),
+	        cmocka_unit_test(test_decode_rejections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,9 +11,9 @@
 #include "ev_jwt.h"
 #include "ev_sig.h"
 
-#define NOW 1800000000 /* 2027-01-15, before the vectors' exp (2030-01-01) */
+#define NOW  1800000000 /* 2027-01-15, before the vectors' exp (2030-01-01) */
 #define UUID "0c6b3a6e-8f1f-4a5d-9a53-2f0f5c3e9b01"
-#define HDR "{\"alg\":\"ES256\",\"typ\":\"JWT\"}"
+#define HDR  "{\"alg\":\"ES256\",\"typ\":\"JWT\"}"
 
 static struct ev_privkey *test_key;
 static struct ev_pubkey *test_pub;
@@ -50,7 +50,8 @@ make_token(const char *header, const char *payload)
 	assert_ev_ok(ev_b64_encode(EV_B64_URL_RAW, (const uint8_t *)header, strlen(header), b));
 	assert_ev_ok(ev_buf_put_u8(b, '.'));
 	assert_ev_ok(ev_b64_encode(EV_B64_URL_RAW, (const uint8_t *)payload, strlen(payload), b));
-	assert_ev_ok(ev_sig_sign(test_key, ev_buf_ptr(b), ev_buf_len(b), sig, sizeof(sig), &siglen));
+	assert_ev_ok(
+	        ev_sig_sign(test_key, ev_buf_ptr(b), ev_buf_len(b), sig, sizeof(sig), &siglen));
 	assert_ev_ok(ev_buf_put_u8(b, '.'));
 	assert_ev_ok(ev_b64_encode(EV_B64_URL_RAW, sig, siglen, b));
 	assert_ev_ok(ev_buf_take(b, &out, NULL));
@@ -187,7 +188,7 @@ test_mint_needs_p256(void **state)
 	ev_privkey_free(k384);
 }
 
-#define CLAIMS(extra)                                                                    \
+#define CLAIMS(extra)                                                                          \
 	"{\"dep\":\"disp.example.net:443/edge-view\",\"sub\":\"" UUID "\",\"exp\":1893456000," \
 	"\"key\":\"k\"" extra "}"
 
@@ -281,10 +282,11 @@ test_claims_rejections(void **state)
 	/* A key Go would use whole but a C string would cut at the NUL. */
 	assert_ev_err(full_check(HDR, CLAIMS(",\"key\":\"ab\\u0000cd\"")), EV_ERR_NUL_BYTE);
 	assert_ev_err(full_check(HDR, CLAIMS(",\"aut\":-1")), EV_ERR_JWT_AUT);
-	assert_ev_err(full_check(HDR, CLAIMS(",\"dep\":\"wss://x:443/edge-view\"")), EV_ERR_JWT_DEP);
+	assert_ev_err(full_check(HDR, CLAIMS(",\"dep\":\"wss://x:443/edge-view\"")),
+	              EV_ERR_JWT_DEP);
 	/* Go rules: case-insensitive keys, unknown keys ignored. */
 	assert_ev_ok(full_check(HDR, "{\"DEP\":\"d:1\",\"Sub\":\"" UUID "\",\"EXP\":1893456000,"
-				     "\"jti\":\"x\",\"aud\":[1]}"));
+	                             "\"jti\":\"x\",\"aud\":[1]}"));
 }
 
 static void
@@ -373,15 +375,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vector_a),
-		cmocka_unit_test(test_vector_b),
-		cmocka_unit_test(test_mint_matches_go_order),
-		cmocka_unit_test(test_mint_needs_p256),
-		cmocka_unit_test(test_structure_rejections),
-		cmocka_unit_test(test_header_rejections),
-		cmocka_unit_test(test_claims_rejections),
-		cmocka_unit_test(test_signature_rejections),
-		cmocka_unit_test(test_dep_rules),
+	        cmocka_unit_test(test_vector_a),
+	        cmocka_unit_test(test_vector_b),
+	        cmocka_unit_test(test_mint_matches_go_order),
+	        cmocka_unit_test(test_mint_needs_p256),
+	        cmocka_unit_test(test_structure_rejections),
+	        cmocka_unit_test(test_header_rejections),
+	        cmocka_unit_test(test_claims_rejections),
+	        cmocka_unit_test(test_signature_rejections),
+	        cmocka_unit_test(test_dep_rules),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

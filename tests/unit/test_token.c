@@ -52,7 +52,7 @@ test_limits(void **state)
 	assert_ev_err(ev_token_hash("a.b.c", 5, 6, EV_TOKEN_HASH_FULL, out), EV_ERR_INST_RANGE);
 	assert_string_equal(out, "");
 	assert_ev_err(ev_token_hash("a", EV_MAX_JWT + 1, 0, EV_TOKEN_HASH_FULL, out),
-		      EV_ERR_TOO_BIG);
+	              EV_ERR_TOO_BIG);
 }
 
 static void
@@ -69,10 +69,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test(test_short_is_not_a_truncation),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_log_prefix_hides_the_key),
+	        cmocka_unit_test(test_vectors),
+	        cmocka_unit_test(test_short_is_not_a_truncation),
+	        cmocka_unit_test(test_limits),
+	        cmocka_unit_test(test_log_prefix_hides_the_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
