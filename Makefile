@@ -26,6 +26,7 @@ Q := @
 endif
 
 PKGS := openssl jansson libssh
+# libwebsockets only for the programs, never for lib/ parsers or their tests
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -69,7 +70,21 @@ BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/bench/%)
 DEMO_BINS := $(BUILD)/tests/demo/demo_protocol
 
+LWS_LIBS := $(shell pkg-config --libs libwebsockets 2>/dev/null)
+
+# ---- programs: NAME, source directory, extra libraries ----
 PROGRAMS :=
+define PROGRAM
+$(1)_SRCS := $$(wildcard $(2)/*.c)
+$(1)_OBJS := $$($(1)_SRCS:%.c=$$(BUILD)/%.o)
+$$(BUILD)/bin/$(1): $$($(1)_OBJS) $$(LIBEV)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LINK    $$@")
+	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJS) $$(LIBEV) $(3) $$(PKG_LIBS)
+PROGRAMS += $$(BUILD)/bin/$(1)
+endef
+$(eval $(call PROGRAM,edgeview-dispatcher,dispatcher,$(LWS_LIBS)))
+$(eval $(call PROGRAM,edgeview-bench,dispatcher/bench,$(LWS_LIBS) -lz))
 
 .PHONY: all deps test test-run check fuzz bench bench-run demo demo-run lint format clean
 .DEFAULT_GOAL := all

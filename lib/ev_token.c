@@ -55,7 +55,11 @@ out:
 void
 ev_token_hash_log_prefix(const char *hash, char out[12])
 {
-	size_t n = strnlen(hash, 8);
+	/* At most 8 characters, and never more than a third of the value. */
+	size_t n = strnlen(hash, 24) / 3;
+
+	if (n > 8)
+		n = 8;
 
 	memcpy(out, hash, n);
 	memcpy(out + n, "...", 4);
