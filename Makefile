@@ -81,7 +81,9 @@ $$(BUILD)/bin/$(1): $$($(1)_OBJS) $$(LIBEV)
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  LINK    $$@")
 	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJS) $$(LIBEV) $(3) $$(PKG_LIBS)
+ifneq ($$($(1)_SRCS),)
 PROGRAMS += $$(BUILD)/bin/$(1)
+endif
 endef
 $(eval $(call PROGRAM,edgeview-dispatcher,dispatcher,$(LWS_LIBS)))
 $(eval $(call PROGRAM,edgeview-bench,dispatcher/bench,$(LWS_LIBS) -lz))

@@ -64,7 +64,7 @@ enum disp_reject {
 struct disp_metrics {
 	uint64_t connections_total;
 	uint64_t connections_device, connections_user; /* current */
-	uint64_t sessions_paired;                       /* current */
+	uint64_t sessions_paired;                      /* current */
 	uint64_t pairs_total;
 	uint64_t replaced_total;
 	uint64_t peer_left_notices_total;
@@ -105,9 +105,9 @@ void disp_msgq_clear(struct disp_msgq *q);
 /* ---- connections and sessions (sessions.c) ---- */
 enum disp_role { DISP_ROLE_DEVICE = 0, DISP_ROLE_USER = 1 };
 
-#define DISP_MAX_TOKEN 256   /* X-Session-Token bytes we accept */
+#define DISP_MAX_TOKEN    256 /* X-Session-Token bytes we accept */
 #define DISP_MAX_HOSTNAME 256
-#define DISP_MAX_ADDR 64     /* "[v6]:port" */
+#define DISP_MAX_ADDR     64 /* "[v6]:port" */
 
 struct disp;
 struct disp_session;
@@ -120,7 +120,7 @@ struct disp_conn {
 	enum disp_role role;
 	char token_prefix[12]; /* for logs; the token itself is never logged */
 	char hostname[DISP_MAX_HOSTNAME + 1];
-	char addr[DISP_MAX_ADDR];  /* as told to the endpoint */
+	char addr[DISP_MAX_ADDR];   /* as told to the endpoint */
 	char src_ip[DISP_MAX_ADDR]; /* for the per-address cap */
 	bool counted_ip;
 	/* message being received */
@@ -159,8 +159,8 @@ struct disp {
 int disp_tables_new(struct disp *d) EV_WARN_UNUSED;
 void disp_tables_free(struct disp *d);
 struct disp_session *disp_session_get(struct disp *d, const char *token, size_t len);
-int disp_session_create(struct disp *d, const char *token, size_t len, struct disp_session **out)
-	EV_WARN_UNUSED;
+int disp_session_create(struct disp *d, const char *token, size_t len,
+                        struct disp_session **out) EV_WARN_UNUSED;
 void disp_session_remove(struct disp *d, struct disp_session *s); /* frees s */
 size_t disp_session_count(const struct disp *d);
 /* Per-source-address websocket counts. */
@@ -170,15 +170,15 @@ void disp_ip_del(struct disp *d, const char *ip);
 
 /* ---- websocket relay (relay.c) and HTTP routes (http.c) ---- */
 int disp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		  size_t len);
+                  size_t len);
 int disp_metrics_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-			  size_t len);
+                          size_t len);
 /* HTTP requests on the main listener: ping, probe, 404.  Returns what the
  * lws callback should return. */
 int disp_http_request(struct disp *d, struct lws *wsi, const char *uri);
 /* What both listeners do for HTTP writeable/closed and lws defaults. */
 int disp_http_common(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		     size_t len);
+                     size_t len);
 /* Render the Prometheus text into buf; returns its length. */
 size_t disp_metrics_render(const struct disp *d, char *buf, size_t cap);
 
@@ -199,7 +199,7 @@ struct disp_pss {
 /* The client address of a connection: the TCP peer, or when the peer is
  * a trusted proxy, Cf-Connecting-Ip / the last X-Forwarded-For entry. */
 void disp_client_addr(struct disp *d, struct lws *wsi, char addr[DISP_MAX_ADDR],
-		      char ip[DISP_MAX_ADDR]);
+                      char ip[DISP_MAX_ADDR]);
 bool disp_is_trusted_proxy(const struct disp *d, const char *ip);
 /* A custom header ("x-session-token:") into buf; -1 if absent, -2 if too
  * long, else its length. */

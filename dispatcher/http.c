@@ -70,8 +70,7 @@ forwarded_ip(struct lws *wsi, char ip[DISP_MAX_ADDR])
 }
 
 void
-disp_client_addr(struct disp *d, struct lws *wsi, char addr[DISP_MAX_ADDR],
-		 char ip[DISP_MAX_ADDR])
+disp_client_addr(struct disp *d, struct lws *wsi, char addr[DISP_MAX_ADDR], char ip[DISP_MAX_ADDR])
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -102,10 +101,11 @@ disp_client_addr(struct disp *d, struct lws *wsi, char addr[DISP_MAX_ADDR],
 }
 
 static int
-respond(struct lws *wsi, struct disp_pss *pss, unsigned status, const char *ctype,
-	const char *body, size_t len)
+respond(struct lws *wsi, struct disp_pss *pss, unsigned status, const char *ctype, const char *body,
+        size_t len)
 {
-	uint8_t hdr[LWS_PRE + 512], *start = &hdr[LWS_PRE], *p = start, *end = &hdr[sizeof(hdr) - 1];
+	uint8_t hdr[LWS_PRE + 512], *start = &hdr[LWS_PRE], *p = start,
+	                            *end = &hdr[sizeof(hdr) - 1];
 	struct disp_http *h = &pss->u.http;
 
 	pss->is_ws = false;
@@ -155,12 +155,13 @@ disp_http_request(struct disp *d, struct lws *wsi, const char *uri)
 	if (strcmp(uri, "/v1/ping") == 0) {
 		d->m.pings_http++;
 		/* Go answers other methods with 200 and no body. */
-		return is_get(wsi) ? respond(wsi, pss, 200, "text/plain; charset=utf-8", "pong\n", 5)
-				   : respond(wsi, pss, 200, "text/plain; charset=utf-8", "", 0);
+		return is_get(wsi)
+		               ? respond(wsi, pss, 200, "text/plain; charset=utf-8", "pong\n", 5)
+		               : respond(wsi, pss, 200, "text/plain; charset=utf-8", "", 0);
 	}
 	if (strcmp(uri, d->cfg.path) != 0 || !is_get(wsi))
 		return respond(wsi, pss, 404, "text/plain; charset=utf-8", "404 page not found\n",
-			       19);
+		               19);
 	if (disp_header(wsi, "x-session-probe:", probe, sizeof(probe)) < 0 ||
 	    strcasecmp(probe, "true") != 0)
 		/* A plain GET of the websocket path: what gorilla's upgrader says. */
@@ -170,7 +171,7 @@ disp_http_request(struct disp *d, struct lws *wsi, const char *uri)
 	if (s != NULL && s->ep[DISP_ROLE_DEVICE] != NULL) {
 		d->m.probes_connected++;
 		return respond(wsi, pss, 200, "text/plain; charset=utf-8", "server is connected",
-			       19);
+		               19);
 	}
 	d->m.probes_absent++;
 	return respond(wsi, pss, 200, "text/plain; charset=utf-8", "no device online", 16);
@@ -178,7 +179,7 @@ disp_http_request(struct disp *d, struct lws *wsi, const char *uri)
 
 int
 disp_metrics_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		      size_t len)
+                      size_t len)
 {
 	struct disp *d = lws_context_user(lws_get_context(wsi));
 	struct disp_pss *pss = user;
@@ -190,36 +191,33 @@ disp_metrics_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 	case LWS_CALLBACK_HTTP:
 		if (strcmp((const char *)in, "/metrics") != 0 || !is_get(wsi))
 			return respond(wsi, pss, 404, "text/plain; charset=utf-8",
-				       "404 page not found\n", 19);
+			               "404 page not found\n", 19);
 		if ((text = malloc(METRICS_MAX)) == NULL)
 			return -1;
 		n = disp_metrics_render(d, text, METRICS_MAX);
 		r = respond(wsi, pss, 200, "text/plain; version=0.0.4; charset=utf-8", text, n);
 		free(text);
 		return r;
-	default:
-		break;
+	default: break;
 	}
 	return disp_http_common(wsi, reason, user, in, len);
 }
 
 int
 disp_http_common(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		 size_t len)
+                 size_t len)
 {
 	struct disp_pss *pss = user;
 
 	switch (reason) {
-	case LWS_CALLBACK_HTTP_WRITEABLE:
-		return disp_http_writeable(wsi, user);
+	case LWS_CALLBACK_HTTP_WRITEABLE: return disp_http_writeable(wsi, user);
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (pss != NULL && !pss->is_ws) {
 			free(pss->u.http.dyn);
 			pss->u.http.dyn = NULL;
 		}
 		return 0;
-	default:
-		break;
+	default: break;
 	}
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }

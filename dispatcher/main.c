@@ -34,9 +34,9 @@ static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: edgeview-dispatcher --cert FILE --key FILE [options]\n\n"
-		     "The Edge-View dispatcher: pairs a device and a user that present the same\n"
-		     "session-token hash and relays their websocket messages.\n\n"
-		     "options (also settable as 'name value' lines in --config FILE):\n");
+	             "The Edge-View dispatcher: pairs a device and a user that present the same\n"
+	             "session-token hash and relays their websocket messages.\n\n"
+	             "options (also settable as 'name value' lines in --config FILE):\n");
 	ev_config_usage(&disp_config_table, out);
 	fprintf(out, "  %-30s %s\n", "--config FILE", "read settings from FILE first");
 	fprintf(out, "  %-30s %s\n", "--dump-config", "print the effective settings and exit");
@@ -151,13 +151,14 @@ load_settings(struct disp *d, int argc, char **argv, bool *dump)
 	}
 	if (rest < argc) {
 		fprintf(stderr, "edgeview-dispatcher: unexpected argument '%s' (see --help)\n",
-			argv[rest]);
+		        argv[rest]);
 		return EV_ERR_INVALID_ARG;
 	}
 	if (ev_log_level_parse(d->cfg.log_level, &lvl) != 0) {
-		fprintf(stderr, "edgeview-dispatcher: log-level '%s' is not one of error, warn, "
-				"notice, info, debug\n",
-			d->cfg.log_level);
+		fprintf(stderr,
+		        "edgeview-dispatcher: log-level '%s' is not one of error, warn, "
+		        "notice, info, debug\n",
+		        d->cfg.log_level);
 		return EV_ERR_INVALID_ARG;
 	}
 	ev_log_set_level(lvl);
@@ -211,18 +212,19 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (d.cfg.cert[0] == '\0' || d.cfg.key[0] == '\0') {
-		fprintf(stderr, "edgeview-dispatcher: --cert and --key are required (see --help)\n");
+		fprintf(stderr,
+		        "edgeview-dispatcher: --cert and --key are required (see --help)\n");
 		goto out;
 	}
 	if (split_hostport(d.cfg.listen, addr, sizeof(addr), &port) != 0) {
 		fprintf(stderr, "edgeview-dispatcher: --listen '%s' is not ADDR:PORT\n",
-			d.cfg.listen);
+		        d.cfg.listen);
 		goto out;
 	}
 	if (d.cfg.metrics_listen[0] != '\0' &&
 	    split_hostport(d.cfg.metrics_listen, maddr, sizeof(maddr), &mport) != 0) {
 		fprintf(stderr, "edgeview-dispatcher: --metrics-listen '%s' is not ADDR:PORT\n",
-			d.cfg.metrics_listen);
+		        d.cfg.metrics_listen);
 		goto out;
 	}
 	if (disp_tables_new(&d) != 0)
@@ -273,7 +275,7 @@ main(int argc, char **argv)
 	}
 	if (lws_create_vhost(d.ctx, &info) == NULL) {
 		ev_log_err("cannot listen on %s (certificate %s, key %s)", d.cfg.listen, d.cfg.cert,
-			   d.cfg.key);
+		           d.cfg.key);
 		goto out;
 	}
 	if (mport != 0) {
@@ -294,7 +296,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	ev_log_notice("listening on %s path %s%s%s", d.cfg.listen, d.cfg.path,
-		      mport != 0 ? ", metrics on " : "", mport != 0 ? d.cfg.metrics_listen : "");
+	              mport != 0 ? ", metrics on " : "", mport != 0 ? d.cfg.metrics_listen : "");
 	while (!stop_requested)
 		if (lws_service(d.ctx, 0) < 0)
 			break;

@@ -5,14 +5,10 @@
 #include "disp.h"
 
 static const char *const reject_names[DISP_REJ_COUNT_] = {
-	[DISP_REJ_NO_TOKEN] = "no-token",
-	[DISP_REJ_THIRD_PEER] = "third-peer",
-	[DISP_REJ_OVERSIZE] = "oversize",
-	[DISP_REJ_MAX_CONNECTIONS] = "max-connections",
-	[DISP_REJ_MAX_PER_IP] = "max-per-ip",
-	[DISP_REJ_BAD_PATH] = "bad-path",
-	[DISP_REJ_BAD_HEADER] = "bad-header",
-	[DISP_REJ_UNPAIRED_TIMEOUT] = "unpaired-timeout",
+        [DISP_REJ_NO_TOKEN] = "no-token",     [DISP_REJ_THIRD_PEER] = "third-peer",
+        [DISP_REJ_OVERSIZE] = "oversize",     [DISP_REJ_MAX_CONNECTIONS] = "max-connections",
+        [DISP_REJ_MAX_PER_IP] = "max-per-ip", [DISP_REJ_BAD_PATH] = "bad-path",
+        [DISP_REJ_BAD_HEADER] = "bad-header", [DISP_REJ_UNPAIRED_TIMEOUT] = "unpaired-timeout",
 };
 
 const char *
@@ -54,10 +50,11 @@ disp_metrics_render(const struct disp *d, char *buf, size_t cap)
 	struct out o = {buf, cap, 0};
 
 	buf[0] = '\0';
-	put(&o, "# HELP edgeview_dispatcher_connections Open websocket endpoints.\n"
-		"# TYPE edgeview_dispatcher_connections gauge\n"
-		"edgeview_dispatcher_connections{role=\"device\"} %llu\n"
-		"edgeview_dispatcher_connections{role=\"user\"} %llu\n",
+	put(&o,
+	    "# HELP edgeview_dispatcher_connections Open websocket endpoints.\n"
+	    "# TYPE edgeview_dispatcher_connections gauge\n"
+	    "edgeview_dispatcher_connections{role=\"device\"} %llu\n"
+	    "edgeview_dispatcher_connections{role=\"user\"} %llu\n",
 	    (unsigned long long)m->connections_device, (unsigned long long)m->connections_user);
 	metric(&o, "edgeview_dispatcher_connections_total", "counter",
 	       "Websocket connections accepted.", m->connections_total);
@@ -68,30 +65,34 @@ disp_metrics_render(const struct disp *d, char *buf, size_t cap)
 	       "Endpoints replaced by a reconnect with the same hostname.", m->replaced_total);
 	metric(&o, "edgeview_dispatcher_peer_left_notices_total", "counter",
 	       "Endpoints told that their peer left.", m->peer_left_notices_total);
-	put(&o, "# HELP edgeview_dispatcher_messages_total Messages relayed.\n"
-		"# TYPE edgeview_dispatcher_messages_total counter\n"
-		"edgeview_dispatcher_messages_total{direction=\"device_to_user\"} %llu\n"
-		"edgeview_dispatcher_messages_total{direction=\"user_to_device\"} %llu\n",
+	put(&o,
+	    "# HELP edgeview_dispatcher_messages_total Messages relayed.\n"
+	    "# TYPE edgeview_dispatcher_messages_total counter\n"
+	    "edgeview_dispatcher_messages_total{direction=\"device_to_user\"} %llu\n"
+	    "edgeview_dispatcher_messages_total{direction=\"user_to_device\"} %llu\n",
 	    (unsigned long long)m->msgs[0], (unsigned long long)m->msgs[1]);
-	put(&o, "# HELP edgeview_dispatcher_bytes_total Payload bytes relayed.\n"
-		"# TYPE edgeview_dispatcher_bytes_total counter\n"
-		"edgeview_dispatcher_bytes_total{direction=\"device_to_user\"} %llu\n"
-		"edgeview_dispatcher_bytes_total{direction=\"user_to_device\"} %llu\n",
+	put(&o,
+	    "# HELP edgeview_dispatcher_bytes_total Payload bytes relayed.\n"
+	    "# TYPE edgeview_dispatcher_bytes_total counter\n"
+	    "edgeview_dispatcher_bytes_total{direction=\"device_to_user\"} %llu\n"
+	    "edgeview_dispatcher_bytes_total{direction=\"user_to_device\"} %llu\n",
 	    (unsigned long long)m->bytes[0], (unsigned long long)m->bytes[1]);
 	metric(&o, "edgeview_dispatcher_unroutable_total", "counter",
 	       "Messages dropped because the sender had no peer.", m->unroutable_total);
 	metric(&o, "edgeview_dispatcher_backpressure_total", "counter",
 	       "Times a sender was paused because its peer's queue was full.",
 	       m->backpressure_total);
-	put(&o, "# HELP edgeview_dispatcher_probes_total Session probes answered.\n"
-		"# TYPE edgeview_dispatcher_probes_total counter\n"
-		"edgeview_dispatcher_probes_total{result=\"connected\"} %llu\n"
-		"edgeview_dispatcher_probes_total{result=\"absent\"} %llu\n",
+	put(&o,
+	    "# HELP edgeview_dispatcher_probes_total Session probes answered.\n"
+	    "# TYPE edgeview_dispatcher_probes_total counter\n"
+	    "edgeview_dispatcher_probes_total{result=\"connected\"} %llu\n"
+	    "edgeview_dispatcher_probes_total{result=\"absent\"} %llu\n",
 	    (unsigned long long)m->probes_connected, (unsigned long long)m->probes_absent);
 	metric(&o, "edgeview_dispatcher_http_pings_total", "counter", "GET /v1/ping answered.",
 	       m->pings_http);
-	put(&o, "# HELP edgeview_dispatcher_rejected_total Connections refused or closed, by reason.\n"
-		"# TYPE edgeview_dispatcher_rejected_total counter\n");
+	put(&o,
+	    "# HELP edgeview_dispatcher_rejected_total Connections refused or closed, by reason.\n"
+	    "# TYPE edgeview_dispatcher_rejected_total counter\n");
 	for (int i = 0; i < DISP_REJ_COUNT_; i++)
 		put(&o, "edgeview_dispatcher_rejected_total{reason=\"%s\"} %llu\n", reject_names[i],
 		    (unsigned long long)m->rejected[i]);

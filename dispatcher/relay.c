@@ -66,7 +66,7 @@ unpaired_expired(lws_sorted_usec_list_t *sul)
 	struct disp_conn *c = lws_container_of(sul, struct disp_conn, sul_unpaired);
 
 	ev_log_notice("event=reject reason=unpaired-timeout conn=%llu role=%s token=%s addr=%s",
-		      (unsigned long long)c->id, role_name(c->role), c->token_prefix, c->addr);
+	              (unsigned long long)c->id, role_name(c->role), c->token_prefix, c->addr);
 	c->d->m.rejected[DISP_REJ_UNPAIRED_TIMEOUT]++;
 	kill_async(c);
 }
@@ -76,7 +76,7 @@ arm_unpaired_timer(struct disp_conn *c)
 {
 	if (c->role == DISP_ROLE_USER && c->d->cfg.unpaired_timeout > 0)
 		lws_sul_schedule(c->d->ctx, 0, &c->sul_unpaired, unpaired_expired,
-				 (lws_usec_t)c->d->cfg.unpaired_timeout * LWS_US_PER_SEC);
+		                 (lws_usec_t)c->d->cfg.unpaired_timeout * LWS_US_PER_SEC);
 }
 
 /* Take c out of its session.  The remaining peer is told at once (the
@@ -96,13 +96,13 @@ leave_session(struct disp_conn *c, bool notify_peer)
 		d->m.sessions_paired--;
 		resume_rx(peer);
 		if (notify_peer) {
-			(void)queue_text(peer, notice_no_device, sizeof(notice_no_device) - 1, NULL);
+			(void)queue_text(peer, notice_no_device, sizeof(notice_no_device) - 1,
+			                 NULL);
 			d->m.peer_left_notices_total++;
 			arm_unpaired_timer(peer);
 		}
-		ev_log_info("event=unpair conn=%llu peer=%llu token=%s",
-			    (unsigned long long)c->id, (unsigned long long)peer->id,
-			    c->token_prefix);
+		ev_log_info("event=unpair conn=%llu peer=%llu token=%s", (unsigned long long)c->id,
+		            (unsigned long long)peer->id, c->token_prefix);
 	}
 	if (s->ep[0] == NULL && s->ep[1] == NULL)
 		disp_session_remove(d, s);
@@ -122,8 +122,8 @@ refuse(struct disp_conn *c, enum disp_reject why, const char *notice)
 {
 	c->d->m.rejected[why]++;
 	ev_log_notice("event=reject reason=%s conn=%llu token=%s addr=%s host=%s",
-		      disp_reject_name(why), (unsigned long long)c->id, c->token_prefix, c->addr,
-		      c->hostname);
+	              disp_reject_name(why), (unsigned long long)c->id, c->token_prefix, c->addr,
+	              c->hostname);
 	if (notice != NULL)
 		(void)queue_text(c, notice, strlen(notice), NULL);
 	c->close_after_flush = true;
@@ -189,8 +189,8 @@ on_established(struct disp *d, struct lws *wsi, struct disp_pss *pss)
 		}
 		/* Same hostname: the endpoint reconnected; the old socket goes. */
 		ev_log_notice("event=replace conn=%llu old=%llu role=%s token=%s",
-			      (unsigned long long)c->id, (unsigned long long)occupant->id,
-			      role_name(c->role), c->token_prefix);
+		              (unsigned long long)c->id, (unsigned long long)occupant->id,
+		              role_name(c->role), c->token_prefix);
 		d->m.replaced_total++;
 		if (peer_of(occupant) != NULL)
 			d->m.sessions_paired--;
@@ -208,8 +208,8 @@ on_established(struct disp *d, struct lws *wsi, struct disp_pss *pss)
 		d->m.connections_user++;
 	peer = peer_of(c);
 	ev_log_info("event=connect conn=%llu role=%s token=%s addr=%s host=%s",
-		    (unsigned long long)c->id, role_name(c->role), c->token_prefix, c->addr,
-		    c->hostname);
+	            (unsigned long long)c->id, role_name(c->role), c->token_prefix, c->addr,
+	            c->hostname);
 	if (peer == NULL) {
 		(void)queue_text(c, notice_no_device, sizeof(notice_no_device) - 1, NULL);
 		arm_unpaired_timer(c);
@@ -220,7 +220,7 @@ on_established(struct disp *d, struct lws *wsi, struct disp_pss *pss)
 		d->m.pairs_total++;
 		lws_sul_cancel(&peer->sul_unpaired);
 		ev_log_info("event=pair conn=%llu peer=%llu token=%s", (unsigned long long)c->id,
-			    (unsigned long long)peer->id, c->token_prefix);
+		            (unsigned long long)peer->id, c->token_prefix);
 	}
 	return 0;
 }
@@ -238,7 +238,8 @@ deliver(struct disp_conn *c, struct disp_msg *m)
 		d->m.unroutable_total++;
 		/* Section 5.2: silent until the 50th, then a notice each time,
 		 * but never more notices than the queue cap allows. */
-		if (++c->noroute >= d->cfg.noroute_notice_after && c->txq.bytes < d->cfg.queue_bytes)
+		if (++c->noroute >= d->cfg.noroute_notice_after &&
+		    c->txq.bytes < d->cfg.queue_bytes)
 			(void)queue_text(c, notice_no_device, sizeof(notice_no_device) - 1, NULL);
 		return;
 	}
@@ -268,13 +269,13 @@ on_receive(struct disp_conn *c, const uint8_t *in, size_t len)
 		return 0; /* refused: whatever it sends is dropped */
 	if (len > limit - have || remaining > limit - have - len) {
 		ev_log_notice("event=reject reason=oversize conn=%llu role=%s token=%s size>%zu",
-			      (unsigned long long)c->id, role_name(c->role), c->token_prefix,
-			      limit);
+		              (unsigned long long)c->id, role_name(c->role), c->token_prefix,
+		              limit);
 		d->m.rejected[DISP_REJ_OVERSIZE]++;
 		free(c->rx);
 		c->rx = NULL;
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-				 (unsigned char *)"message too big", 15);
+		                 (unsigned char *)"message too big", 15);
 		return -1;
 	}
 	if (c->rx == NULL || have + len > c->rx_cap) {
@@ -327,8 +328,8 @@ on_writeable(struct disp_conn *c)
 	flags = lws_write_ws_flags(m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT, first, last);
 	/* The LWS_PRE bytes before each later fragment were already sent, so
 	 * lws may write that fragment's frame header over them. */
-	if (lws_write(c->wsi, disp_msg_payload(m) + m->sent, chunk, (enum lws_write_protocol)flags) <
-	    (int)chunk)
+	if (lws_write(c->wsi, disp_msg_payload(m) + m->sent, chunk,
+	              (enum lws_write_protocol)flags) < (int)chunk)
 		return -1;
 	m->sent += chunk;
 	if (last)
@@ -376,7 +377,7 @@ filter_network(struct disp *d, const struct lws_filter_network_conn_args *a)
 	if (d->ws_count >= d->cfg.max_connections) {
 		d->m.rejected[DISP_REJ_MAX_CONNECTIONS]++;
 		ev_log_warn("event=reject reason=max-connections count=%llu",
-			    (unsigned long long)d->ws_count);
+		            (unsigned long long)d->ws_count);
 		return 1;
 	}
 	if (sa->sa_family == AF_INET)
@@ -406,8 +407,7 @@ disp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		 * idle session is what counts with thousands of them. */
 		SSL_CTX_set_mode((SSL_CTX *)user, SSL_MODE_RELEASE_BUFFERS);
 		return 0;
-	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		return filter_network(d, user);
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_network(d, user);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
 		    strcmp(uri, d->cfg.path) != 0) {
@@ -415,20 +415,15 @@ disp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 			return 1;
 		}
 		return 0;
-	case LWS_CALLBACK_ESTABLISHED:
-		return on_established(d, wsi, pss);
-	case LWS_CALLBACK_RECEIVE:
-		return pss->is_ws ? on_receive(&pss->u.ws, in, len) : -1;
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return pss->is_ws ? on_writeable(&pss->u.ws) : -1;
+	case LWS_CALLBACK_ESTABLISHED: return on_established(d, wsi, pss);
+	case LWS_CALLBACK_RECEIVE: return pss->is_ws ? on_receive(&pss->u.ws, in, len) : -1;
+	case LWS_CALLBACK_SERVER_WRITEABLE: return pss->is_ws ? on_writeable(&pss->u.ws) : -1;
 	case LWS_CALLBACK_CLOSED:
 		if (pss != NULL && pss->is_ws)
 			on_closed(&pss->u.ws);
 		return 0;
-	case LWS_CALLBACK_HTTP:
-		return disp_http_request(d, wsi, in);
-	default:
-		break;
+	case LWS_CALLBACK_HTTP: return disp_http_request(d, wsi, in);
+	default: break;
 	}
 	return disp_http_common(wsi, reason, user, in, len);
 }

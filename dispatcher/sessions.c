@@ -46,7 +46,8 @@ table_new(void)
 	if ((t->b = calloc(TABLE_INITIAL, sizeof(*t->b))) == NULL)
 		goto fail;
 	t->nb = TABLE_INITIAL;
-	if (RAND_bytes(key, sizeof(key)) != 1 || (mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL)) == NULL ||
+	if (RAND_bytes(key, sizeof(key)) != 1 ||
+	    (mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL)) == NULL ||
 	    (t->mac = EVP_MAC_CTX_new(mac)) == NULL)
 		goto fail;
 	params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outsize);

@@ -36,7 +36,7 @@ parse_bool(const char *v, bool *out)
 	    strcmp(v, "on") == 0)
 		*out = true;
 	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0 ||
-		 strcmp(v, "off") == 0)
+	         strcmp(v, "off") == 0)
 		*out = false;
 	else
 		return EV_ERR_INVALID_ARG;
@@ -96,7 +96,7 @@ ev_config_defaults(const struct ev_config_table *t, void *cfg)
 
 int
 ev_config_set(const struct ev_config_table *t, void *cfg, const char *name, const char *value,
-	      char err[EV_CONFIG_ERR_LEN])
+              char err[EV_CONFIG_ERR_LEN])
 {
 	const struct ev_config_opt *o = find_opt(t, name, strlen(name));
 
@@ -122,7 +122,7 @@ trim(char *s)
 
 int
 ev_config_load_file(const struct ev_config_table *t, void *cfg, const char *path,
-		    char err[EV_CONFIG_ERR_LEN])
+                    char err[EV_CONFIG_ERR_LEN])
 {
 	char *text = NULL, *line, *next;
 	size_t len = 0;
@@ -190,8 +190,8 @@ ev_config_find_arg(int argc, char **argv, const char *name)
 }
 
 int
-ev_config_parse_args(const struct ev_config_table *t, void *cfg, int argc, char **argv,
-		     int *rest, char err[EV_CONFIG_ERR_LEN])
+ev_config_parse_args(const struct ev_config_table *t, void *cfg, int argc, char **argv, int *rest,
+                     char err[EV_CONFIG_ERR_LEN])
 {
 	int i, r;
 
@@ -243,7 +243,8 @@ ev_config_dump(const struct ev_config_table *t, const void *cfg, FILE *out)
 			break;
 		}
 		case EV_CFG_UINT:
-			fprintf(out, "%s %llu\n", o->name, (unsigned long long)*(const uint64_t *)src);
+			fprintf(out, "%s %llu\n", o->name,
+			        (unsigned long long)*(const uint64_t *)src);
 			break;
 		case EV_CFG_BOOL:
 			fprintf(out, "%s %s\n", o->name, *(const bool *)src ? "yes" : "no");
@@ -260,7 +261,7 @@ ev_config_usage(const struct ev_config_table *t, FILE *out)
 		char left[64];
 
 		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->type == EV_CFG_BOOL ? "" : " ",
-			 o->type == EV_CFG_BOOL ? "" : o->metavar);
+		         o->type == EV_CFG_BOOL ? "" : o->metavar);
 		fprintf(out, "  %-30s %s", left, o->help);
 		if (o->def[0] != '\0' && o->type != EV_CFG_BOOL)
 			fprintf(out, " (default %s)", o->def);

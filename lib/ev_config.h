@@ -18,7 +18,7 @@
 #include "ev_attr.h"
 
 /* Longest config file we read, and longest value. */
-#define EV_CONFIG_MAX_FILE (256u * 1024)
+#define EV_CONFIG_MAX_FILE  (256u * 1024)
 #define EV_CONFIG_MAX_VALUE 4096u
 /* Room for an error message from the parsers. */
 #define EV_CONFIG_ERR_LEN 256
@@ -48,13 +48,13 @@ struct ev_config_table {
 int ev_config_defaults(const struct ev_config_table *t, void *cfg) EV_WARN_UNUSED;
 /* Set one option from text; err receives a message on failure. */
 int ev_config_set(const struct ev_config_table *t, void *cfg, const char *name, const char *value,
-		  char err[EV_CONFIG_ERR_LEN]) EV_WARN_UNUSED;
+                  char err[EV_CONFIG_ERR_LEN]) EV_WARN_UNUSED;
 int ev_config_load_file(const struct ev_config_table *t, void *cfg, const char *path,
-			char err[EV_CONFIG_ERR_LEN]) EV_WARN_UNUSED;
+                        char err[EV_CONFIG_ERR_LEN]) EV_WARN_UNUSED;
 /* Parse argv[1..]: table options, plus the program's own words returned
  * through *rest (argv index of the first non-option, or argc). */
 int ev_config_parse_args(const struct ev_config_table *t, void *cfg, int argc, char **argv,
-			 int *rest, char err[EV_CONFIG_ERR_LEN]) EV_WARN_UNUSED;
+                         int *rest, char err[EV_CONFIG_ERR_LEN]) EV_WARN_UNUSED;
 /* The value of --NAME in argv (e.g. "config"), or NULL; for the file that
  * must be read before the other flags are applied. */
 const char *ev_config_find_arg(int argc, char **argv, const char *name);
