@@ -268,6 +268,7 @@ main(int argc, char **argv)
 	info.alpn = "http/1.1";
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.timeout_secs = (unsigned)d.cfg.handshake_timeout;
+	info.timeout_secs_ah_idle = (unsigned)d.cfg.handshake_timeout;
 	if (d.cfg.ping_interval > 0) {
 		idle_policy.secs_since_valid_ping = (uint16_t)d.cfg.ping_interval;
 		idle_policy.secs_since_valid_hangup = (uint16_t)d.cfg.ping_timeout;

@@ -290,6 +290,86 @@ async def t_slow_reader_bounded(d):
         ws.transport.abort()
 
 
+async def t_dead_peer_detected(d):
+    """An endpoint that stops answering pings is closed (--ping-interval 1
+    --ping-timeout 3), and its peer is told."""
+    _, dev, user = await pair(d)
+    user.transport.pause_reading()  # user reads nothing: no pongs
+    eq(await recv(dev, 10), NO_DEVICE, "device told its dead user was dropped")
+    m = d.metrics()
+    check(m["edgeview_dispatcher_connections{role=\"user\"}"] == 0, "user closed")
+    user.transport.abort()
+    await dev.close()
+
+
+async def t_handshake_timeout(d):
+    """A client that connects and says nothing is cut off (--handshake-timeout 2)."""
+    r, w = await asyncio.open_connection("127.0.0.1", d.port)
+    start = asyncio.get_running_loop().time()
+    data = await asyncio.wait_for(r.read(100), 10)
+    took = asyncio.get_running_loop().time() - start
+    eq(data, b"", "connection closed without data")
+    check(took < 6, f"closed after {took:.1f} s")
+    w.close()
+
+
+async def t_header_cap(d):
+    """Request headers beyond --max-header are refused."""
+    import websockets as w
+    headers = {"X-Session-Token": new_token(), "X-Hostname": "x", "X-Padding": "p" * 8000}
+    try:
+        ws = await w.connect(d.url, ssl=d.ssl, extra_headers=headers, open_timeout=5)
+        got = await expect_closed(ws, 3)
+        raise AssertionError(f"oversized headers accepted: {got!r}")
+    except (w.InvalidHandshake, w.InvalidMessage, ConnectionError, OSError, asyncio.TimeoutError):
+        pass
+
+
+async def t_per_ip_cap(d):
+    """--max-per-ip 2: the third websocket from 127.0.0.1 is refused."""
+    a = await d.connect(new_token(), "a-EV-server")
+    b = await d.connect(new_token(), "b-EV-server")
+    await recv(a)
+    await recv(b)
+    try:
+        c = await d.connect(new_token(), "c-EV-server")
+        got = await expect_closed(c, 3)
+        raise AssertionError(f"third connection from one address admitted: {got!r}")
+    except (websockets.InvalidHandshake, ConnectionError, ssl.SSLError, OSError,
+            asyncio.TimeoutError):
+        pass
+    check(d.metrics()['edgeview_dispatcher_rejected_total{reason="max-per-ip"}'] >= 1, "metric")
+    await a.close()
+    await b.close()
+
+
+async def t_client_ip_headers(d, trusted):
+    token = new_token()
+    import websockets as w
+    headers = {"X-Session-Token": token, "X-Hostname": "n-EV-server",
+               "Cf-Connecting-Ip": "203.0.113.7"}
+    dev = await w.connect(d.url, ssl=d.ssl, extra_headers=headers, compression=None)
+    eq(await recv(dev), NO_DEVICE, "alone")
+    addr = await recv(dev)
+    if trusted:
+        eq(addr, "YourEndPointIPAddr:203.0.113.7", "address from a trusted proxy's header")
+    else:
+        check(addr.startswith("YourEndPointIPAddr:127.0.0.1:"), f"spoofed header ignored: {addr}")
+    await dev.close()
+
+
+async def t_token_never_logged(d):
+    token = new_token()
+    dev = await d.connect(token, "n-EV-server")
+    await recv(dev)
+    await dev.close()
+    await asyncio.sleep(0.2)
+    with open(d.log.name) as f:
+        log = f.read()
+    check(token[:8] in log, "a short prefix is logged")
+    check(token not in log and token[:12] not in log, "the token hash is not logged")
+
+
 def main():
     res = Results()
     w = Workdir("disp")
@@ -315,6 +395,21 @@ def main():
         res.run("slow reader: memory bounded, other session flows", t_slow_reader_bounded,
                 Dispatcher(w.path))
         capped.stop()
+        live = Dispatcher(w.path, "--ping-interval", "1", "--ping-timeout", "3",
+                          "--handshake-timeout", "2", "--max-header", "4096")
+        res.run("dead peer detected by ping timeout", t_dead_peer_detected, live)
+        res.run("handshake timeout (slowloris)", t_handshake_timeout, live)
+        res.run("header size cap", t_header_cap, live)
+        res.run("token hash never logged in full", t_token_never_logged, live)
+        res.run("client IP headers ignored from untrusted peers", t_client_ip_headers, live, False)
+        live.stop()
+        trusting = Dispatcher(w.path, "--trusted-proxies", "127.0.0.1")
+        res.run("client IP header believed from a trusted proxy", t_client_ip_headers,
+                trusting, True)
+        trusting.stop()
+        perip = Dispatcher(w.path, "--max-per-ip", "2")
+        res.run("per-address connection cap", t_per_ip_cap, perip)
+        perip.stop()
     finally:
         rc = d.stop()
         if rc != 0:
