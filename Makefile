@@ -85,7 +85,7 @@ ifneq ($$($(1)_SRCS),)
 PROGRAMS += $$(BUILD)/bin/$(1)
 endif
 endef
-$(eval $(call PROGRAM,edgeview-dispatcher,dispatcher,$(LWS_LIBS)))
+$(eval $(call PROGRAM,edgeview-dispatcher,dispatcher,$(LWS_LIBS) -lev))
 $(eval $(call PROGRAM,edgeview-bench,dispatcher/bench,$(LWS_LIBS) -lz))
 
 .PHONY: all deps test test-run check fuzz bench bench-run demo demo-run lint format clean

@@ -31,6 +31,7 @@ struct disp_config {
 	char *metrics_listen;  /* ADDR:PORT for /metrics, "" for none */
 	char *trusted_proxies; /* comma list of proxy IPs allowed to set client IP headers */
 	char *log_level;
+	char *event_loop;              /* "epoll" (libev) or "poll" */
 	uint64_t max_message;          /* bytes, after pairing */
 	uint64_t max_message_unpaired; /* bytes, before pairing */
 	uint64_t queue_bytes;          /* outgoing queue cap per connection */

@@ -63,7 +63,9 @@ kill_async(struct disp_conn *c)
 static void
 unpaired_expired(lws_sorted_usec_list_t *sul)
 {
-	struct disp_conn *c = lws_container_of(sul, struct disp_conn, sul_unpaired);
+	/* Through void *: lws_container_of casts from char * (clang -Wcast-align). */
+	struct disp_conn *c = (struct disp_conn *)(void *)((char *)sul - offsetof(struct disp_conn,
+	                                                                          sul_unpaired));
 
 	ev_log_notice("event=reject reason=unpaired-timeout conn=%llu role=%s token=%s addr=%s",
 	              (unsigned long long)c->id, role_name(c->role), c->token_prefix, c->addr);
@@ -372,7 +374,7 @@ static int
 filter_network(struct disp *d, const struct lws_filter_network_conn_args *a)
 {
 	char ip[DISP_MAX_ADDR] = "";
-	const struct sockaddr *sa = (const struct sockaddr *)&a->cli_addr;
+	const struct sockaddr_storage *ss = &a->cli_addr;
 
 	if (d->ws_count >= d->cfg.max_connections) {
 		d->m.rejected[DISP_REJ_MAX_CONNECTIONS]++;
@@ -380,10 +382,10 @@ filter_network(struct disp *d, const struct lws_filter_network_conn_args *a)
 		            (unsigned long long)d->ws_count);
 		return 1;
 	}
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, ip, sizeof(ip));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, ip, sizeof(ip));
 	if (strncmp(ip, "::ffff:", 7) == 0 && strchr(ip, '.') != NULL)
 		memmove(ip, ip + 7, strlen(ip + 7) + 1);
 	if (!disp_is_trusted_proxy(d, ip) && disp_ip_count(d, ip) >= d->cfg.max_per_ip) {
@@ -406,6 +408,10 @@ disp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		/* Idle TLS sockets keep no read/write buffers: memory per
 		 * idle session is what counts with thousands of them. */
 		SSL_CTX_set_mode((SSL_CTX *)user, SSL_MODE_RELEASE_BUFFERS);
+		/* Endpoints hold one long connection each and never resume:
+		 * no server-side session cache, no TLS 1.3 tickets. */
+		SSL_CTX_set_session_cache_mode((SSL_CTX *)user, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_num_tickets((SSL_CTX *)user, 0);
 		return 0;
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_network(d, user);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:

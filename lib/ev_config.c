@@ -276,7 +276,7 @@ ev_config_free(const struct ev_config_table *t, void *cfg)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->opts[i].type == EV_CFG_STRING) {
-			char **p = (char **)((uint8_t *)cfg + t->opts[i].offset);
+			char **p = (char **)(void *)((uint8_t *)cfg + t->opts[i].offset);
 			free(*p);
 			*p = NULL;
 		}
