@@ -86,6 +86,24 @@ PROGRAMS += $$(BUILD)/bin/$(1)
 endif
 endef
 $(eval $(call PROGRAM,edgeview-dispatcher,dispatcher,$(LWS_LIBS) -lev))
+
+# edgeviewd: everything but main.c also goes into libedgeviewd.a, so unit
+# tests can call the commands directly.
+EDGEVIEWD_LIBS := $(LWS_LIBS) -lev -lmnl -lpcap -lz
+EDGEVIEWD_SRCS := $(wildcard edgeview/*.c)
+EDGEVIEWD_LIB_OBJS := $(filter-out $(BUILD)/edgeview/main.o,$(EDGEVIEWD_SRCS:%.c=$(BUILD)/%.o))
+EDGEVIEWD_LIB := $(BUILD)/libedgeviewd.a
+$(EDGEVIEWD_LIB): $(EDGEVIEWD_LIB_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/bin/edgeviewd: $(BUILD)/edgeview/main.o $(EDGEVIEWD_LIB) $(LIBEV)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(EDGEVIEWD_LIB) $(LIBEV) $(EDGEVIEWD_LIBS) $(PKG_LIBS)
+ifneq ($(EDGEVIEWD_SRCS),)
+PROGRAMS += $(BUILD)/bin/edgeviewd
+endif
 $(eval $(call PROGRAM,edgeview-bench,dispatcher/bench,$(LWS_LIBS) -lz))
 
 .PHONY: all deps test test-run check fuzz bench bench-run demo demo-run lint format clean
@@ -137,6 +155,12 @@ $(BUILD)/tests/unit/%.o: ALL_CFLAGS += -DEV_TEST_DATA='"$(CURDIR)/tests/data"' -
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/ev_test.o $(LIBEV)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBEV) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# Unit tests of the device's commands (test_ed_*.c) link libedgeviewd.a too.
+$(BUILD)/tests/unit/test_ed_%.o: ALL_CFLAGS += -Iedgeview
+$(BUILD)/tests/unit/test_ed_%: $(BUILD)/tests/unit/test_ed_%.o $(BUILD)/tests/unit/ev_test.o $(EDGEVIEWD_LIB) $(LIBEV)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(EDGEVIEWD_LIB) $(LIBEV) $(EDGEVIEWD_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_main.o $(LIBEV)
 	@$(if $(Q),echo "  LINK    $@")

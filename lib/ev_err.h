@@ -96,6 +96,14 @@
 	/* crypto, keys, authorized_keys (-140..-159) */                                 \
 	X(EV_ERR_KEY_PASSPHRASE, -140, "private key passphrase is missing or wrong")     \
 	X(EV_ERR_KEY_UNSUPPORTED, -141, "private key format not supported; use PKCS#8")  \
+	/* edgeviewd: queries, paths, commands (-160..-199) */                           \
+	X(EV_ERR_QUERY_CHARS, -160, "query contains characters that are not allowed")    \
+	X(EV_ERR_QUERY_UNKNOWN, -161, "unknown command")                                 \
+	X(EV_ERR_QUERY_EMPTY, -162, "empty query")                                       \
+	X(EV_ERR_PATH_ESCAPE, -163, "path leaves the device's file tree")                \
+	X(EV_ERR_PATH_BLOCKED, -164, "directory is blocked for remote access")           \
+	X(EV_ERR_PATH_KEYFILE, -165, "key files cannot be read remotely")                \
+	X(EV_ERR_CMD_FAILED, -166, "command failed")                                     \
 	/* end of list */
 
 enum ev_err {
