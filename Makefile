@@ -87,9 +87,11 @@ endif
 endef
 $(eval $(call PROGRAM,edgeview-dispatcher,dispatcher,$(LWS_LIBS) -lev))
 
+$(eval $(call PROGRAM,edgeview,client,$(LWS_LIBS) -lev))
+
 # edgeviewd: everything but main.c also goes into libedgeviewd.a, so unit
 # tests can call the commands directly.
-EDGEVIEWD_LIBS := $(LWS_LIBS) -lev -lmnl -lpcap -lz
+EDGEVIEWD_LIBS := $(LWS_LIBS) -lev -lmnl -lpcap -lz -lresolv
 EDGEVIEWD_SRCS := $(wildcard edgeview/*.c)
 EDGEVIEWD_LIB_OBJS := $(filter-out $(BUILD)/edgeview/main.o,$(EDGEVIEWD_SRCS:%.c=$(BUILD)/%.o))
 EDGEVIEWD_LIB := $(BUILD)/libedgeviewd.a
@@ -180,10 +182,10 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard lib/*.h)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard lib/*.h) $(wildcard edgeview/*.c)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $@")
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out lib/ev_ws.c,$(LIB_SRCS)) $(PKG_LIBS)
 
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build

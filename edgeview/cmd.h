@@ -32,9 +32,9 @@ enum cmd_category {
 };
 
 struct cmd_ctx {
-	const char *root;     /* "/" or a fixture tree; never NULL */
-	FILE *out;            /* command output (fully buffered; flush at natural points) */
-	bool colour;          /* ANSI colours, as EVE's client expects; tests switch them off */
+	const char *root; /* "/" or a fixture tree; never NULL */
+	FILE *out;        /* command output (fully buffered; flush at natural points) */
+	bool colour;      /* ANSI colours, as EVE's client expects; tests switch them off */
 	/* options of the query (cmdOpt) */
 	const char *timerange; /* -time: "" when not given */
 	int64_t extraline;     /* -line */
@@ -100,6 +100,6 @@ int cmd_path(const struct cmd_ctx *ctx, const char *path, char *out, size_t cap)
  * path on this host; shown (if not NULL) the path as the device shows it.
  */
 int cmd_user_path(const struct cmd_ctx *ctx, const char *path, char *out, size_t cap, char *shown,
-		  size_t shown_cap) EV_WARN_UNUSED;
+                  size_t shown_cap) EV_WARN_UNUSED;
 
 #endif

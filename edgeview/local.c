@@ -17,10 +17,11 @@
 static void
 local_usage(FILE *out)
 {
-	fprintf(out, "usage: edgeviewd local [--root DIR] [--no-colour] QUERY [-time T] [-line N] "
-		     "[-json] [-type app|dev]\n"
-		     "Runs QUERY (e.g. if/lo, route, ps/edgeviewd, cat//etc/os-release, log/error)\n"
-		     "on this host and prints the result as a remote engineer would see it.\n");
+	fprintf(out,
+	        "usage: edgeviewd local [--root DIR] [--no-colour] QUERY [-time T] [-line N] "
+	        "[-json] [-type app|dev]\n"
+	        "Runs QUERY (e.g. if/lo, route, ps/edgeviewd, cat//etc/os-release, log/error)\n"
+	        "on this host and prints the result as a remote engineer would see it.\n");
 }
 
 int
@@ -80,8 +81,9 @@ local_main(int argc, char **argv)
 		goto out;
 	}
 	if (xfer != EV_XFER_NONE) {
-		fprintf(stderr, "edgeviewd local: %s transfers files or ports; it needs a session\n",
-			query);
+		fprintf(stderr,
+		        "edgeviewd local: %s transfers files or ports; it needs a session\n",
+		        query);
 		goto out;
 	}
 	if (field == EV_Q_LOGOPT && ctx.timerange[0] == '\0')

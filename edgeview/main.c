@@ -1,22 +1,29 @@
 /*
  * main.c - edgeviewd, the device side of Edge-View.
  *
- *	edgeviewd local QUERY ...     run a query here and print it
- *
- * (The dispatcher session modes, supervised and direct, are being added.)
+ *	edgeviewd local QUERY ...           run a query here and print it
+ *	edgeviewd --token JWT [--inst N]    serve one session (direct mode)
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "ev_log.h"
 #include "local.h"
 
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: edgeviewd local [--root DIR] QUERY [-time T] [-line N] [-json] "
-		     "[-type app|dev]\n"
-		     "       edgeviewd --help\n");
+	fprintf(out,
+	        "usage: edgeviewd --token JWT [--inst N] [--cafile FILE] [--root DIR]\n"
+	        "                 [--proxy HOST:PORT] [--audit-file PATH] [--log-level L]\n"
+	        "       edgeviewd local [--root DIR] QUERY [-time T] [-line N] [-json] "
+	        "[-type app|dev]\n"
+	        "       edgeviewd --help\n\n"
+	        "The token may also come from EDGEVIEW_TOKEN.  --root prefixes every EVE path\n"
+	        "(/run/edgeview, /persist, /config, /proc, /sys).\n");
 }
 
 int
@@ -29,6 +36,48 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	usage(stderr);
-	return 2;
+	struct device_opts o = {0};
+	o.root = "/";
+	o.token = getenv("EDGEVIEW_TOKEN");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool more = i + 1 < argc;
+		if (strcmp(a, "--token") == 0 && more)
+			o.token = argv[++i];
+		else if (strcmp(a, "--inst") == 0 && more) {
+			char *end;
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (*end != '\0' || v > 5) {
+				fprintf(stderr, "edgeviewd: --inst takes 1 to 5\n");
+				return 2;
+			}
+			o.inst = (unsigned)v;
+		} else if (strcmp(a, "--cafile") == 0 && more)
+			o.cafile = argv[++i];
+		else if (strcmp(a, "--root") == 0 && more)
+			o.root = argv[++i];
+		else if (strcmp(a, "--proxy") == 0 && more)
+			o.proxy = argv[++i];
+		else if (strcmp(a, "--audit-file") == 0 && more)
+			o.audit_file = argv[++i];
+		else if (strcmp(a, "--insecure") == 0)
+			o.insecure = true;
+		else if (strcmp(a, "--log-level") == 0 && more) {
+			enum ev_log_level lvl;
+			if (ev_log_level_parse(argv[++i], &lvl) != 0) {
+				fprintf(stderr, "edgeviewd: unknown log level\n");
+				return 2;
+			}
+			ev_log_set_level(lvl);
+		} else {
+			fprintf(stderr, "edgeviewd: unexpected argument '%s'\n", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (o.token == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	return device_run(&o);
 }

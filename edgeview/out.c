@@ -4,8 +4,8 @@
 #include "cmd.h"
 
 static const char *const colour_code[] = {
-	[CMD_RED] = "1;31",   [CMD_BLUE] = "1;34",   [CMD_CYAN] = "1;36",
-	[CMD_GREEN] = "0;32", [CMD_YELLOW] = "0;93", [CMD_PURPLE] = "1;95",
+        [CMD_RED] = "1;31",   [CMD_BLUE] = "1;34",   [CMD_CYAN] = "1;36",
+        [CMD_GREEN] = "0;32", [CMD_YELLOW] = "0;93", [CMD_PURPLE] = "1;95",
 };
 
 static void
@@ -53,10 +53,10 @@ void
 cmd_title(struct cmd_ctx *ctx, enum cmd_category cat, const char *item)
 {
 	static const char *const names[] = {
-		[CMD_NETWORK] = "Network",
-		[CMD_SYSTEM] = "System",
-		[CMD_PUBSUB] = "Pub/Sub",
-		[CMD_LOG] = "Log",
+	        [CMD_NETWORK] = "Network",
+	        [CMD_SYSTEM] = "System",
+	        [CMD_PUBSUB] = "Pub/Sub",
+	        [CMD_LOG] = "Log",
 	};
 
 	cmd_colour_line(ctx, CMD_PURPLE, "\n === %s: <%s> ===\n", names[cat], item);

@@ -9,10 +9,10 @@
 
 /* Canonical prefixes EVE blocks for cat/cp/tar (commands spec 1.3). */
 static const char *const blocked_dirs[] = {
-	"/persist/clear",
-	"/persist/vault",
-	"/run/domainmgr/cloudinit",
-	"/run/.kube/k3s",
+        "/persist/clear",
+        "/persist/vault",
+        "/run/domainmgr/cloudinit",
+        "/run/.kube/k3s",
 };
 
 int
@@ -48,7 +48,7 @@ ends_with(const char *s, const char *suffix)
 
 int
 cmd_user_path(const struct cmd_ctx *ctx, const char *path, char *out, size_t cap, char *shown,
-	      size_t shown_cap)
+              size_t shown_cap)
 {
 	char joined[PATH_MAX], real_root[PATH_MAX], real[PATH_MAX];
 	const char *rel;

@@ -36,7 +36,8 @@ run_item(struct cmd_ctx *ctx, enum cmd_category cat, const char *item)
 		cmd_title(ctx, cat, item);
 	}
 	if (d == NULL || d->run == NULL) {
-		cmd_colour_line(ctx, CMD_RED, "%.*s: not available on this device", (int)nlen, item);
+		cmd_colour_line(ctx, CMD_RED, "%.*s: not available on this device", (int)nlen,
+		                item);
 		return;
 	}
 	if (cat == CMD_PUBSUB || cat == CMD_LOG)
@@ -49,7 +50,7 @@ run_item(struct cmd_ctx *ctx, enum cmd_category cat, const char *item)
 /* Split s on ',' and run each item, after checking all of them. */
 static int
 run_list(struct cmd_ctx *ctx, enum cmd_category cat, const char *s, const char *const *list,
-	 const char *who)
+         const char *who)
 {
 	char *copy = NULL, *item, *save = NULL;
 	int r = 0;
@@ -66,7 +67,9 @@ run_list(struct cmd_ctx *ctx, enum cmd_category cat, const char *s, const char *
 		bool paths = cat == CMD_SYSTEM;
 		if (n > QUERY_MAX_ITEM || (!paths && !ev_query_chars_ok(p, n))) {
 			cmd_printf(ctx, "%s options invalid\n",
-				   cat == CMD_NETWORK ? "network" : cat == CMD_PUBSUB ? "pubsub" : "log");
+			           cat == CMD_NETWORK  ? "network"
+			           : cat == CMD_PUBSUB ? "pubsub"
+			                               : "log");
 			r = EV_ERR_QUERY_CHARS;
 			goto out;
 		}

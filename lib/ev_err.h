@@ -104,6 +104,7 @@
 	X(EV_ERR_PATH_BLOCKED, -164, "directory is blocked for remote access")           \
 	X(EV_ERR_PATH_KEYFILE, -165, "key files cannot be read remotely")                \
 	X(EV_ERR_CMD_FAILED, -166, "command failed")                                     \
+	X(EV_ERR_LOG_TIME, -180, "log time range is not valid")                          \
 	/* end of list */
 
 enum ev_err {

@@ -8,23 +8,23 @@
 #include "ev_err.h"
 
 const char *const ev_query_network_list[] = {
-	"acl",   "addhost", "app",       "arp",   "connectivity", "flow",  "if",
-	"mdns",  "nslookup", "showcerts", "ping",  "route",        "socket", "speed",
-	"tcp",   "tcpdump", "trace",     "url",   "wireless",     NULL,
+        "acl",  "addhost",  "app",       "arp",  "connectivity", "flow",   "if",
+        "mdns", "nslookup", "showcerts", "ping", "route",        "socket", "speed",
+        "tcp",  "tcpdump",  "trace",     "url",  "wireless",     NULL,
 };
 
 const char *const ev_query_system_list[] = {
-	"app",       "configitem", "cat", "collectinfo", "cp",    "datastore", "dmesg",
-	"download",  "du",         "hw",  "lastreboot",  "ls",    "model",     "newlog",
-	"pci",       "ps",         "cipher", "usb",      "tar",   "techsupport", "top",
-	"volume",    "pprof",      NULL,
+        "app",   "configitem",  "cat", "collectinfo", "cp",         "datastore",
+        "dmesg", "download",    "du",  "hw",          "lastreboot", "ls",
+        "model", "newlog",      "pci", "ps",          "cipher",     "usb",
+        "tar",   "techsupport", "top", "volume",      "pprof",      NULL,
 };
 
 const char *const ev_query_pubsub_list[] = {
-	"baseosmgr", "domainmgr", "downloader", "edgeview", "global",    "loguploader",
-	"mgmtproxy", "msrv",      "newlogd",    "nim",      "nodeagent", "tpmmgr",
-	"vaultmgr",  "volumemgr", "watcher",    "zedagent", "zedclient", "zedkube",
-	"zedmanager", "zedrouter", "zfsmanager", NULL,
+        "baseosmgr",  "domainmgr", "downloader", "edgeview", "global",    "loguploader",
+        "mgmtproxy",  "msrv",      "newlogd",    "nim",      "nodeagent", "tpmmgr",
+        "vaultmgr",   "volumemgr", "watcher",    "zedagent", "zedclient", "zedkube",
+        "zedmanager", "zedrouter", "zfsmanager", NULL,
 };
 
 bool
@@ -101,7 +101,7 @@ set(char **dst, const char *value)
 
 int
 ev_query_classify(const char *q, struct ev_cmd *cmd, enum ev_query_field *field,
-		  enum ev_query_transfer *xfer)
+                  enum ev_query_transfer *xfer)
 {
 	*field = EV_Q_NONE;
 	*xfer = EV_XFER_NONE;

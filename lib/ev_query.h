@@ -18,11 +18,11 @@ struct ev_cmd;
 enum ev_query_field { EV_Q_NONE, EV_Q_NETWORK, EV_Q_SYSTEM, EV_Q_PUBSUB, EV_Q_LOGOPT };
 enum ev_query_transfer {
 	EV_XFER_NONE,
-	EV_XFER_FILE,       /* cp/, collectinfo */
-	EV_XFER_TAR,        /* tar/ */
-	EV_XFER_LOGFILES,   /* log/copy-logfiles */
+	EV_XFER_FILE,     /* cp/, collectinfo */
+	EV_XFER_TAR,      /* tar/ */
+	EV_XFER_LOGFILES, /* log/copy-logfiles */
 	EV_XFER_TECHSUPPORT,
-	EV_XFER_TCP,        /* tcp/ */
+	EV_XFER_TCP, /* tcp/ */
 };
 
 extern const char *const ev_query_network_list[];
@@ -45,6 +45,6 @@ bool ev_query_all_in(const char *s, const char *const *list);
  * EV_ERR_QUERY_EMPTY for "" or "log/".
  */
 int ev_query_classify(const char *query, struct ev_cmd *cmd, enum ev_query_field *field,
-		      enum ev_query_transfer *xfer) EV_WARN_UNUSED;
+                      enum ev_query_transfer *xfer) EV_WARN_UNUSED;
 
 #endif
