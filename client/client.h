@@ -8,12 +8,12 @@
 /* Exit statuses: each failure class has its own. */
 enum client_exit {
 	CLIENT_OK = 0,
-	CLIENT_ERR = 1,          /* other failures */
-	CLIENT_USAGE = 2,        /* bad command line or token */
-	CLIENT_CONNECT = 3,      /* dispatcher unreachable, TLS failure */
-	CLIENT_NO_DEVICE = 4,    /* nobody serves this token */
-	CLIENT_POLICY = 5,       /* the device's policy refused the command */
-	CLIENT_VERIFY = 6,       /* a signature or MAC did not verify */
+	CLIENT_ERR = 1,       /* other failures */
+	CLIENT_USAGE = 2,     /* bad command line or token */
+	CLIENT_CONNECT = 3,   /* dispatcher unreachable, TLS failure */
+	CLIENT_NO_DEVICE = 4, /* nobody serves this token */
+	CLIENT_POLICY = 5,    /* the device's policy refused the command */
+	CLIENT_VERIFY = 6,    /* a signature or MAC did not verify */
 	CLIENT_INTERRUPTED = 130,
 };
 

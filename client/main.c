@@ -26,27 +26,28 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: edgeview -token JWT [-inst N] [-user NAME] [-cafile FILE] QUERY\n"
-		"                [-time RANGE] [-json] [-type app|dev] [-line N]\n"
-		"       edgeview token mint|install ...\n"
-		"\n"
-		"QUERY is one of EVE's Edge-View queries, e.g. if/lo, route, arp, socket,\n"
-		"nslookup/NAME, ping/HOST, trace/HOST, tcpdump/IF/FILTER, ps/NAME, top,\n"
-		"cat//PATH, ls//PATH, du//PATH, dmesg, pub/AGENT[/TOPIC], log/PATTERN;\n"
-		"several network or system items can be joined with commas.\n"
-		"\n"
-		"  -token JWT      session token (or EDGEVIEW_TOKEN, -token-file FILE,\n"
-		"                  EDGEVIEW_TOKEN_FILE)\n"
-		"  -inst N         device instance, for multi-instance tokens\n"
-		"  -user NAME      who you are, for the device's audit log\n"
-		"  -cafile FILE    trust this CA for the dispatcher (or EDGEVIEW_CAFILE)\n"
-		"  -insecure       do not check the dispatcher's certificate (testing only)\n"
-		"  -time RANGE     log/: hours ago \"0-0.5\" or RFC3339 range; tcpdump: seconds\n"
-		"  -line N         lines of context (log/), head/tail (cat), lines (top, dmesg)\n"
-		"  -json           log/ output as JSON;  -type app|dev  log/ filter\n"
-		"\n"
-		"exit status: 0 ok, 2 usage or token, 3 dispatcher unreachable, 4 no device online,\n"
-		"5 refused by the device's policy, 6 verification failed, 130 interrupted\n");
+	        "usage: edgeview -token JWT [-inst N] [-user NAME] [-cafile FILE] QUERY\n"
+	        "                [-time RANGE] [-json] [-type app|dev] [-line N]\n"
+	        "       edgeview token mint|install ...\n"
+	        "\n"
+	        "QUERY is one of EVE's Edge-View queries, e.g. if/lo, route, arp, socket,\n"
+	        "nslookup/NAME, ping/HOST, trace/HOST, tcpdump/IF/FILTER, ps/NAME, top,\n"
+	        "cat//PATH, ls//PATH, du//PATH, dmesg, pub/AGENT[/TOPIC], log/PATTERN;\n"
+	        "several network or system items can be joined with commas.\n"
+	        "\n"
+	        "  -token JWT      session token (or EDGEVIEW_TOKEN, -token-file FILE,\n"
+	        "                  EDGEVIEW_TOKEN_FILE)\n"
+	        "  -inst N         device instance, for multi-instance tokens\n"
+	        "  -user NAME      who you are, for the device's audit log\n"
+	        "  -cafile FILE    trust this CA for the dispatcher (or EDGEVIEW_CAFILE)\n"
+	        "  -insecure       do not check the dispatcher's certificate (testing only)\n"
+	        "  -time RANGE     log/: hours ago \"0-0.5\" or RFC3339 range; tcpdump: seconds\n"
+	        "  -line N         lines of context (log/), head/tail (cat), lines (top, dmesg)\n"
+	        "  -json           log/ output as JSON;  -type app|dev  log/ filter\n"
+	        "\n"
+	        "exit status: 0 ok, 2 usage or token, 3 dispatcher unreachable, 4 no device "
+	        "online,\n"
+	        "5 refused by the device's policy, 6 verification failed, 130 interrupted\n");
 }
 
 static char *
@@ -95,7 +96,8 @@ main(int argc, char **argv)
 			char *end;
 			unsigned long v = strtoul(argv[++i], &end, 10);
 			if (*end != '\0' || v > EV_MAX_INSTANCES) {
-				fprintf(stderr, "edgeview: -inst takes 1 to %u\n", EV_MAX_INSTANCES);
+				fprintf(stderr, "edgeview: -inst takes 1 to %u\n",
+				        EV_MAX_INSTANCES);
 				return CLIENT_USAGE;
 			}
 			o.inst = (unsigned)v;

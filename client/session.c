@@ -33,6 +33,7 @@ struct client {
 	bool short_hash, sent, done, alone;
 	int exit;
 	ev_signal sigint_w, sigterm_w;
+	ev_timer redial_w; /* ev_ws may not be freed from its own callback */
 };
 
 static int connect_ws(struct client *c);
@@ -56,7 +57,7 @@ send_payload(struct client *c, const char *s, size_t len)
 	if (b == NULL)
 		return EV_ERR_NOMEM;
 	if ((r = ev_envelope_seal_hmac((const uint8_t *)key, strlen(key), (const uint8_t *)s, len,
-				       b)) == 0)
+	                               b)) == 0)
 		r = ev_ws_send(c->ws, ev_buf_ptr(b), ev_buf_len(b), false);
 	ev_buf_free(b);
 	return r;
@@ -88,7 +89,8 @@ on_raw(struct client *c, const uint8_t *p, size_t len)
 {
 	if (len >= 19 && memcmp(p, "YourEndPointIPAddr:", 19) == 0) {
 		free(c->cmd.client_ep_addr);
-		c->cmd.client_ep_addr = strndup((const char *)p + 19, len - 19 < 64 ? len - 19 : 64);
+		c->cmd.client_ep_addr =
+		        strndup((const char *)p + 19, len - 19 < 64 ? len - 19 : 64);
 		if (c->alone) {
 			/* Nobody under either hash: the command would go nowhere. */
 			fprintf(stderr, "edgeview: no device online\n");
@@ -104,10 +106,7 @@ on_raw(struct client *c, const uint8_t *p, size_t len)
 			/* Nobody under the 32-byte hash: maybe a pre-17.3 device
 			 * registered with the 16-byte one (section 4.2). */
 			c->short_hash = true;
-			ev_ws_free(c->ws);
-			c->ws = NULL;
-			if (connect_ws(c) != 0)
-				finish(c, CLIENT_CONNECT);
+			ev_timer_start(c->l->loop, &c->redial_w);
 			return;
 		}
 		if (!c->sent) {
@@ -119,7 +118,8 @@ on_raw(struct client *c, const uint8_t *p, size_t len)
 		return;
 	}
 	if (has(p, len, "can't have more than 2 peers")) {
-		fprintf(stderr, "edgeview: the dispatcher refused: another session is using this token\n");
+		fprintf(stderr,
+		        "edgeview: the dispatcher refused: another session is using this token\n");
 		finish(c, CLIENT_CONNECT);
 	}
 }
@@ -139,7 +139,7 @@ on_message(void *arg, const uint8_t *p, size_t len, bool binary)
 	}
 	if ((r = ev_envelope_check_hmac(&e, (const uint8_t *)key, strlen(key), false)) != 0) {
 		fprintf(stderr, "edgeview: a message from the device did not verify: %s\n",
-			ev_strerror(r));
+		        ev_strerror(r));
 		ev_envelope_free(&e);
 		finish(c, CLIENT_VERIFY);
 		return;
@@ -150,7 +150,7 @@ on_message(void *arg, const uint8_t *p, size_t len, bool binary)
 	}
 	done = memmem(e.message.p, e.message.len, "+++Done+++", 10);
 	client_output(e.message.p, done != NULL ? (size_t)(done - e.message.p) : e.message.len,
-		      c->o->colour, stdout);
+	              c->o->colour, stdout);
 	fflush(stdout);
 	if (has(e.message.p, e.message.len, "cmd policy check failed:"))
 		c->exit = CLIENT_POLICY;
@@ -172,9 +172,23 @@ on_close(void *arg, bool will_retry, const char *why)
 	if (c->done)
 		return;
 	if (!will_retry) {
-		fprintf(stderr, "edgeview: cannot reach the dispatcher %s: %s\n", c->dep.hostport, why);
+		fprintf(stderr, "edgeview: cannot reach the dispatcher %s: %s\n", c->dep.hostport,
+		        why);
 		finish(c, CLIENT_CONNECT);
 	}
+}
+
+static void
+on_redial(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	ev_ws_free(c->ws);
+	c->ws = NULL;
+	if (connect_ws(c) != 0)
+		finish(c, CLIENT_CONNECT);
 }
 
 static void
@@ -197,7 +211,8 @@ connect_ws(struct client *c)
 	int r;
 
 	if ((r = ev_token_hash(c->o->token, strlen(c->o->token), c->o->inst,
-			       c->short_hash ? EV_TOKEN_HASH_SHORT : EV_TOKEN_HASH_FULL, c->hash)) != 0)
+	                       c->short_hash ? EV_TOKEN_HASH_SHORT : EV_TOKEN_HASH_FULL,
+	                       c->hash)) != 0)
 		return r;
 	wc.host = c->dep.host;
 	wc.port = c->dep.port;
@@ -233,15 +248,16 @@ client_run_query(const struct client_opts *o)
 	}
 	if ((r = ev_jwt_client_instance(&c.jwt->claims, o->inst, &inst, &warn)) != 0) {
 		fprintf(stderr, "edgeview: maximum instance is %u, cannot use instance %u\n",
-			c.jwt->claims.num > 1 ? c.jwt->claims.num : 1, o->inst);
+		        c.jwt->claims.num > 1 ? c.jwt->claims.num : 1, o->inst);
 		c.exit = CLIENT_USAGE;
 		goto out;
 	}
 	if (warn != NULL)
 		fprintf(stderr, "edgeview: %s\n", warn);
 	if (c.jwt->claims.aut != 0 || c.jwt->claims.enc) {
-		fprintf(stderr, "edgeview: this token asks for %s, which this client does not do yet\n",
-			c.jwt->claims.enc ? "encryption" : "signed commands");
+		fprintf(stderr,
+		        "edgeview: this token asks for %s, which this client does not do yet\n",
+		        c.jwt->claims.enc ? "encryption" : "signed commands");
 		c.exit = CLIENT_USAGE;
 		goto out;
 	}
@@ -251,18 +267,20 @@ client_run_query(const struct client_opts *o)
 		goto out;
 	}
 	if (xfer != EV_XFER_NONE) {
-		fprintf(stderr, "edgeview: %s needs file or port transfers, not in this client yet\n",
-			o->query);
+		fprintf(stderr,
+		        "edgeview: %s needs file or port transfers, not in this client yet\n",
+		        o->query);
 		c.exit = CLIENT_USAGE;
 		goto out;
 	}
 	c.cmd.version = strdup(EV_PROTO_VERSION);
-	c.cmd.timerange = strdup(o->timerange != NULL ? o->timerange
-				 : field == EV_Q_LOGOPT ? "0-0.5"
-							: "");
+	c.cmd.timerange = strdup(o->timerange != NULL   ? o->timerange
+	                         : field == EV_Q_LOGOPT ? "0-0.5"
+	                                                : "");
 	c.cmd.is_json = o->is_json;
 	c.cmd.extraline = o->extraline;
-	c.cmd.logtype = strdup(o->logtype != NULL && strcmp(o->logtype, "all") != 0 ? o->logtype : "");
+	c.cmd.logtype =
+	        strdup(o->logtype != NULL && strcmp(o->logtype, "all") != 0 ? o->logtype : "");
 	c.cmd.userinfo = strndup(o->user != NULL ? o->user : "", EV_MAX_USERINFO);
 	if (c.cmd.version == NULL || c.cmd.timerange == NULL || c.cmd.logtype == NULL ||
 	    c.cmd.userinfo == NULL) {
@@ -292,6 +310,8 @@ client_run_query(const struct client_opts *o)
 		c.exit = CLIENT_CONNECT;
 		goto out;
 	}
+	ev_timer_init(&c.redial_w, on_redial, 0, 0);
+	c.redial_w.data = &c;
 	ev_signal_init(&c.sigint_w, on_signal, SIGINT);
 	ev_signal_init(&c.sigterm_w, on_signal, SIGTERM);
 	c.sigint_w.data = c.sigterm_w.data = &c;
@@ -304,6 +324,7 @@ client_run_query(const struct client_opts *o)
 		ev_run(c.l->loop, EVRUN_ONCE);
 	ev_signal_stop(c.l->loop, &c.sigint_w);
 	ev_signal_stop(c.l->loop, &c.sigterm_w);
+	ev_timer_stop(c.l->loop, &c.redial_w);
 out:
 	ev_ws_free(c.ws);
 	ev_ws_loop_free(c.l);

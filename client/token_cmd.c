@@ -31,10 +31,12 @@ static void
 mint_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: edgeview token mint --key FILE --dispatcher HOST:PORT[/PATH] --device UUID\n"
-		"                           [--ttl DURATION] [--inst N] [--aut 0|1|2] [--enc]\n"
-		"Prints a session token signed with the controller key FILE (P-256, PEM).\n"
-		"The path defaults to /edge-view; DURATION is like 90s, 30m, 1h, 2d (default 1h).\n");
+	        "usage: edgeview token mint --key FILE --dispatcher HOST:PORT[/PATH] --device "
+	        "UUID\n"
+	        "                           [--ttl DURATION] [--inst N] [--aut 0|1|2] [--enc]\n"
+	        "Prints a session token signed with the controller key FILE (P-256, PEM).\n"
+	        "The path defaults to /edge-view; DURATION is like 90s, 30m, 1h, 2d (default "
+	        "1h).\n");
 }
 
 /* "90", "90s", "30m", "1h", "2d" into seconds. */
@@ -109,8 +111,9 @@ token_mint(int argc, char **argv)
 		return 2;
 	}
 	if (parse_duration(ttl, &secs) != 0) {
-		fprintf(stderr, "edgeview token mint: --ttl '%s' is not a duration (90s, 30m, 1h, 2d)\n",
-			ttl);
+		fprintf(stderr,
+		        "edgeview token mint: --ttl '%s' is not a duration (90s, 30m, 1h, 2d)\n",
+		        ttl);
 		return 2;
 	}
 	if (c.num > 5 || c.aut < 0 || c.aut > 2) {
@@ -120,7 +123,8 @@ token_mint(int argc, char **argv)
 	/* Real tokens carry the dispatcher's path (section 1.4). */
 	snprintf(dep, sizeof(dep), "%s%s", disp, strchr(disp, '/') != NULL ? "" : "/edge-view");
 	if (ev_jwt_dep_parse(dep, &parsed) != 0) {
-		fprintf(stderr, "edgeview token mint: --dispatcher '%s' is not HOST:PORT[/PATH]\n", disp);
+		fprintf(stderr, "edgeview token mint: --dispatcher '%s' is not HOST:PORT[/PATH]\n",
+		        disp);
 		return 2;
 	}
 	if ((r = ev_privkey_from_file(keyfile, NULL, &key)) != 0) {
@@ -154,10 +158,10 @@ static void
 install_usage(FILE *out)
 {
 	fprintf(out, "usage: edgeview token install --root DIR --token JWT [--cert FILE]\n"
-		     "                              [--dev-policy on|off] [--app-policy on|off]\n"
-		     "                              [--ext-policy on|off] [--gen-id N]\n"
-		     "Writes DIR/run/edgeview/edge-view-config (and signing-cert.pem from --cert)\n"
-		     "as the device agent does, so edgeviewd can serve the token.\n");
+	             "                              [--dev-policy on|off] [--app-policy on|off]\n"
+	             "                              [--ext-policy on|off] [--gen-id N]\n"
+	             "Writes DIR/run/edgeview/edge-view-config (and signing-cert.pem from --cert)\n"
+	             "as the device agent does, so edgeviewd can serve the token.\n");
 }
 
 static int
@@ -192,11 +196,14 @@ token_install(int argc, char **argv)
 			token = argv[++i];
 		else if (strcmp(argv[i], "--cert") == 0 && more)
 			cert = argv[++i];
-		else if (strcmp(argv[i], "--dev-policy") == 0 && more && onoff(argv[i + 1], &cfg.dev_policy) == 0)
+		else if (strcmp(argv[i], "--dev-policy") == 0 && more &&
+		         onoff(argv[i + 1], &cfg.dev_policy) == 0)
 			i++;
-		else if (strcmp(argv[i], "--app-policy") == 0 && more && onoff(argv[i + 1], &cfg.app_policy) == 0)
+		else if (strcmp(argv[i], "--app-policy") == 0 && more &&
+		         onoff(argv[i + 1], &cfg.app_policy) == 0)
 			i++;
-		else if (strcmp(argv[i], "--ext-policy") == 0 && more && onoff(argv[i + 1], &cfg.ext_policy) == 0)
+		else if (strcmp(argv[i], "--ext-policy") == 0 && more &&
+		         onoff(argv[i + 1], &cfg.ext_policy) == 0)
 			i++;
 		else if (strcmp(argv[i], "--gen-id") == 0 && more)
 			cfg.gen_id = (uint32_t)strtoul(argv[++i], NULL, 10);
@@ -237,8 +244,7 @@ token_install(int argc, char **argv)
 			goto out;
 		}
 	}
-	printf("installed %s/edge-view-config (expires %llu)\n", dir,
-	       (unsigned long long)cfg.exp);
+	printf("installed %s/edge-view-config (expires %llu)\n", dir, (unsigned long long)cfg.exp);
 	r = 0;
 out:
 	free(pem);

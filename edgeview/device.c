@@ -36,7 +36,7 @@
 
 /* One read of command output becomes one text envelope (section 8.1). */
 #define DEVICE_OUTPUT_CHUNK (32u * 1024)
-#define DEVICE_AUDIT_LINE 2048
+#define DEVICE_AUDIT_LINE   2048
 
 struct device {
 	struct device_opts o;
@@ -282,7 +282,8 @@ on_message(void *arg, const uint8_t *p, size_t len, bool binary)
 				worker_stop(d, true);
 			}
 		} else if (starts(p, len, "YourEndPointIPAddr:")) {
-			size_t n = len - 19 < sizeof(d->endpoint) - 1 ? len - 19 : sizeof(d->endpoint) - 1;
+			size_t n = len - 19 < sizeof(d->endpoint) - 1 ? len - 19
+			                                              : sizeof(d->endpoint) - 1;
 			memcpy(d->endpoint, p + 19, n);
 			d->endpoint[n] = '\0';
 			ev_log_info("dispatcher sees this device as %s", d->endpoint);
@@ -317,7 +318,7 @@ on_open(void *arg)
 
 	ev_token_hash_log_prefix(d->hash, prefix);
 	ev_log_notice("connected to the dispatcher %s%s as %s (session %s)", d->dep.hostport,
-		      d->dep.path, d->hostname, prefix);
+	              d->dep.path, d->hostname, prefix);
 }
 
 static void
@@ -425,12 +426,13 @@ device_run(const struct device_opts *o)
 		/* Signed commands and the encrypted mode come with their own
 		 * verification; until then such a token cannot be served safely. */
 		ev_log_err("token asks for %s; this device serves HMAC sessions only for now",
-			   d.jwt->claims.enc ? "encryption" : "signed commands (aut 1/2)");
+		           d.jwt->claims.enc ? "encryption" : "signed commands (aut 1/2)");
 		goto out;
 	}
 	d.o.inst = inst;
 	if ((r = ev_jwt_dep_parse(d.jwt->claims.dep, &d.dep)) != 0 ||
-	    (r = ev_token_hash(o->token, strlen(o->token), inst, EV_TOKEN_HASH_FULL, d.hash)) != 0) {
+	    (r = ev_token_hash(o->token, strlen(o->token), inst, EV_TOKEN_HASH_FULL, d.hash)) !=
+	            0) {
 		ev_log_err_r(r, "token");
 		goto out;
 	}
@@ -444,8 +446,9 @@ device_run(const struct device_opts *o)
 
 	/* Trust: --cafile, else EVE's pinned dispatcher CA, else the system. */
 	lc.cafile = o->cafile;
-	if (lc.cafile == NULL && cmd_path(&ctx, "/persist/certs/wss-server-cacert.pem", ca,
-					  sizeof(ca)) == 0 && access(ca, R_OK) == 0)
+	if (lc.cafile == NULL &&
+	    cmd_path(&ctx, "/persist/certs/wss-server-cacert.pem", ca, sizeof(ca)) == 0 &&
+	    access(ca, R_OK) == 0)
 		lc.cafile = ca;
 	lc.proxy = o->proxy;
 	if ((r = ev_ws_loop_new(&lc, &d.l)) != 0) {
@@ -453,7 +456,7 @@ device_run(const struct device_opts *o)
 		goto out;
 	}
 	if (cmd_path(&ctx, o->audit_file != NULL ? o->audit_file : "/persist/edgeview/audit.log",
-		     audit_path, sizeof(audit_path)) == 0) {
+	             audit_path, sizeof(audit_path)) == 0) {
 		char *slash = strrchr(audit_path, '/');
 		if (slash != NULL && slash != audit_path) {
 			*slash = '\0';
@@ -463,8 +466,8 @@ device_run(const struct device_opts *o)
 		}
 		d.audit_fd = open(audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (d.audit_fd < 0)
-			ev_log_warn("audit file %s: %s (audit lines go to the log only)", audit_path,
-				    strerror(errno));
+			ev_log_warn("audit file %s: %s (audit lines go to the log only)",
+			            audit_path, strerror(errno));
 	}
 	wc.host = d.dep.host;
 	wc.port = d.dep.port;
@@ -487,8 +490,8 @@ device_run(const struct device_opts *o)
 	ev_signal_start(d.l->loop, &d.sigint_w);
 	signal(SIGPIPE, SIG_IGN);
 	ev_log_notice("device %s, instance %u, dispatcher %s%s, token expires in %llu s",
-		      uuid[0] != '\0' ? uuid : "(no /persist/status/uuid)", inst, d.dep.hostport,
-		      d.dep.path, (unsigned long long)(d.jwt->claims.exp - (uint64_t)now));
+	              uuid[0] != '\0' ? uuid : "(no /persist/status/uuid)", inst, d.dep.hostport,
+	              d.dep.path, (unsigned long long)(d.jwt->claims.exp - (uint64_t)now));
 	d.exit_status = 0;
 	ev_run(d.l->loop, 0);
 	ev_timer_stop(d.l->loop, &d.expiry_w);

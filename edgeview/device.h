@@ -11,12 +11,12 @@
 #include "ev_attr.h"
 
 struct device_opts {
-	const char *token;    /* the JWT exactly as configured */
-	unsigned inst;        /* -inst N, 0 for single instance */
-	const char *root;     /* prefix for EVE paths */
-	const char *cafile;   /* dispatcher trust; NULL: EVE's file or the system store */
-	const char *proxy;    /* HTTPS proxy host:port, or NULL */
-	bool insecure;        /* tests only */
+	const char *token;      /* the JWT exactly as configured */
+	unsigned inst;          /* -inst N, 0 for single instance */
+	const char *root;       /* prefix for EVE paths */
+	const char *cafile;     /* dispatcher trust; NULL: EVE's file or the system store */
+	const char *proxy;      /* HTTPS proxy host:port, or NULL */
+	bool insecure;          /* tests only */
 	const char *audit_file; /* append-only audit log, or NULL for the default */
 };
 

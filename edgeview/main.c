@@ -37,19 +37,29 @@ main(int argc, char **argv)
 		return 0;
 	}
 	struct device_opts o = {0};
+	char *token_copy = NULL;
+	int ret;
 	o.root = "/";
 	o.token = getenv("EDGEVIEW_TOKEN");
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool more = i + 1 < argc;
-		if (strcmp(a, "--token") == 0 && more)
-			o.token = argv[++i];
-		else if (strcmp(a, "--inst") == 0 && more) {
+		if (strcmp(a, "--token") == 0 && more) {
+			/* The token holds the session's HMAC key: keep a copy and
+			 * blank the argument, so ps (even a remote ps/ query)
+			 * does not show it.  EDGEVIEW_TOKEN avoids argv at all. */
+			free(token_copy);
+			if ((token_copy = strdup(argv[++i])) == NULL)
+				return 1;
+			memset(argv[i], 'x', strlen(argv[i]));
+			o.token = token_copy;
+		} else if (strcmp(a, "--inst") == 0 && more) {
 			char *end;
 			unsigned long v = strtoul(argv[++i], &end, 10);
 			if (*end != '\0' || v > 5) {
 				fprintf(stderr, "edgeviewd: --inst takes 1 to 5\n");
-				return 2;
+				ret = 2;
+				goto out;
 			}
 			o.inst = (unsigned)v;
 		} else if (strcmp(a, "--cafile") == 0 && more)
@@ -66,18 +76,24 @@ main(int argc, char **argv)
 			enum ev_log_level lvl;
 			if (ev_log_level_parse(argv[++i], &lvl) != 0) {
 				fprintf(stderr, "edgeviewd: unknown log level\n");
-				return 2;
+				ret = 2;
+				goto out;
 			}
 			ev_log_set_level(lvl);
 		} else {
 			fprintf(stderr, "edgeviewd: unexpected argument '%s'\n", a);
 			usage(stderr);
-			return 2;
+			ret = 2;
+			goto out;
 		}
 	}
 	if (o.token == NULL) {
 		usage(stderr);
-		return 2;
+		ret = 2;
+		goto out;
 	}
-	return device_run(&o);
+	ret = device_run(&o);
+out:
+	free(token_copy);
+	return ret;
 }

@@ -12,7 +12,8 @@ static bool
 has_tcp_item(const char *s)
 {
 	for (const char *p = s; p != NULL && *p != '\0';) {
-		if (strncmp(p, "tcp/", 4) == 0 || strcmp(p, "tcp") == 0 || strncmp(p, "tcp,", 4) == 0)
+		if (strncmp(p, "tcp/", 4) == 0 || strcmp(p, "tcp") == 0 ||
+		    strncmp(p, "tcp,", 4) == 0)
 			return true;
 		p = strchr(p, ',');
 		if (p != NULL)
@@ -23,7 +24,7 @@ has_tcp_item(const char *s)
 
 int
 policy_check(const struct ev_evcfg *cfg, const struct ev_cmd *c, struct policy_counts *counts,
-	     const char **reason)
+             const char **reason)
 {
 	const char *n = c->network != NULL ? c->network : "";
 
@@ -32,7 +33,7 @@ policy_check(const struct ev_evcfg *cfg, const struct ev_cmd *c, struct policy_c
 		/* TCP forwarding needs per-item app/ext classification, which
 		 * this device does not offer yet: refuse every form of it. */
 		*reason = strncmp(n, "tcp/", 4) == 0 ? "TCP forwarding not supported by this device"
-						      : "TCP syntax error";
+		                                     : "TCP syntax error";
 		return EV_ERR_INVALID_ARG;
 	}
 	if (!cfg->dev_policy) {
@@ -55,7 +56,7 @@ put_clean(char *out, size_t cap, size_t at, const char *s)
 
 void
 policy_audit_line(const struct ev_cmd *c, unsigned inst, const char *user_override, char *out,
-		  size_t cap)
+                  size_t cap)
 {
 	const char *user = user_override != NULL ? user_override : c->userinfo;
 	char instbuf[24] = "";

@@ -24,11 +24,11 @@ struct policy_counts {
 /* 0 when allowed (counts updated); otherwise EV_ERR_INVALID_ARG with the
  * reason EVE prints after "cmd policy check failed: " in *reason. */
 int policy_check(const struct ev_evcfg *cfg, const struct ev_cmd *c, struct policy_counts *counts,
-		 const char **reason) EV_WARN_UNUSED;
+                 const char **reason) EV_WARN_UNUSED;
 
 /* "recv[ep-inst-2:203.0.113.7:50522, (alice)] cmd: if/lo" into out; control
  * characters from the client become '?' so the log cannot be forged. */
-void policy_audit_line(const struct ev_cmd *c, unsigned inst, const char *user_override,
-		       char *out, size_t cap);
+void policy_audit_line(const struct ev_cmd *c, unsigned inst, const char *user_override, char *out,
+                       size_t cap);
 
 #endif

@@ -44,10 +44,10 @@ struct ev_ws {
 /* Reconnect backoff with jitter: 1, 2, 5, 10, 20, 60 s, then 120 s. */
 static const uint32_t backoff_ms[] = {1000, 2000, 5000, 10000, 20000, 60000, 120000};
 static const lws_retry_bo_t retry_policy = {
-	.retry_ms_table = backoff_ms,
-	.retry_ms_table_count = LWS_ARRAY_SIZE(backoff_ms),
-	.conceal_count = UINT16_MAX,
-	.jitter_percent = 20,
+        .retry_ms_table = backoff_ms,
+        .retry_ms_table_count = LWS_ARRAY_SIZE(backoff_ms),
+        .conceal_count = UINT16_MAX,
+        .jitter_percent = 20,
 };
 
 static void
@@ -59,11 +59,11 @@ kick(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		       size_t len);
+                       size_t len);
 
 static const struct lws_protocols client_protocols[] = {
-	{"edge-view-client", ws_callback, 0, 4096, 0, NULL, EV_WS_TX_CHUNK},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+        {"edge-view-client", ws_callback, 0, 4096, 0, NULL, EV_WS_TX_CHUNK},
+        {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 static void
@@ -109,8 +109,8 @@ ev_ws_loop_new(const struct ev_ws_loop_cfg *cfg, struct ev_ws_loop **out)
 		char *end;
 		unsigned long port = colon != NULL ? strtoul(colon + 1, &end, 10) : 0;
 
-		if (colon == NULL || hl == 0 || hl >= sizeof(proxy_host) || *end != '\0' || port == 0 ||
-		    port > 65535) {
+		if (colon == NULL || hl == 0 || hl >= sizeof(proxy_host) || *end != '\0' ||
+		    port == 0 || port > 65535) {
 			ev_loop_destroy(l->loop);
 			free(l);
 			return EV_ERR_INVALID_ARG;
@@ -162,7 +162,7 @@ static void
 schedule_retry(struct ev_ws *ws, const char *why)
 {
 	bool retry = !ws->closing &&
-		     (ws->cfg.max_attempts == 0 || ws->retries + 1u < ws->cfg.max_attempts);
+	             (ws->cfg.max_attempts == 0 || ws->retries + 1u < ws->cfg.max_attempts);
 
 	ws->wsi = NULL;
 	ws->open = false;
@@ -175,14 +175,15 @@ schedule_retry(struct ev_ws *ws, const char *why)
 	if (!retry)
 		return;
 	if (lws_retry_sul_schedule(ws->l->ctx, 0, &ws->sul_retry, &retry_policy, connect_now,
-				   &ws->retries) != 0)
+	                           &ws->retries) != 0)
 		ev_log_warn("dispatcher: giving up reconnecting");
 }
 
 static void
 connect_now(lws_sorted_usec_list_t *sul)
 {
-	struct ev_ws *ws = (struct ev_ws *)(void *)((char *)sul - offsetof(struct ev_ws, sul_retry));
+	struct ev_ws *ws =
+	        (struct ev_ws *)(void *)((char *)sul - offsetof(struct ev_ws, sul_retry));
 	struct lws_client_connect_info ci;
 
 	memset(&ci, 0, sizeof(ci));
@@ -194,8 +195,8 @@ connect_now(lws_sorted_usec_list_t *sul)
 	ci.origin = NULL; /* Go endpoints send no Origin */
 	ci.ssl_connection = LCCSCF_USE_SSL;
 	if (ws->cfg.insecure)
-		ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-				     LCCSCF_ALLOW_EXPIRED;
+		ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+		                     LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK | LCCSCF_ALLOW_EXPIRED;
 	ci.protocol = NULL; /* no Sec-WebSocket-Protocol, as Go sends none */
 	ci.local_protocol_name = "edge-view-client";
 	ci.alpn = "http/1.1";
@@ -225,7 +226,7 @@ send_ping(lws_sorted_usec_list_t *sul)
 		lws_callback_on_writable(ws->wsi);
 	}
 	lws_sul_schedule(ws->l->ctx, 0, &ws->sul_ping, send_ping,
-			 (lws_usec_t)EV_KEEPALIVE_SECS * LWS_US_PER_SEC);
+	                 (lws_usec_t)EV_KEEPALIVE_SECS * LWS_US_PER_SEC);
 }
 
 static int
@@ -235,14 +236,14 @@ append_headers(struct ev_ws *ws, void *in, size_t len)
 
 	/* The header set of section 4.4. */
 	if (lws_add_http_header_by_name(ws->wsi, (const unsigned char *)"X-Session-Token:",
-					(const unsigned char *)ws->hash, (int)strlen(ws->hash), p,
-					end) != 0 ||
+	                                (const unsigned char *)ws->hash, (int)strlen(ws->hash), p,
+	                                end) != 0 ||
 	    lws_add_http_header_by_name(ws->wsi, (const unsigned char *)"X-Hostname:",
-					(const unsigned char *)ws->hostname,
-					(int)strlen(ws->hostname), p, end) != 0 ||
+	                                (const unsigned char *)ws->hostname,
+	                                (int)strlen(ws->hostname), p, end) != 0 ||
 	    lws_add_http_header_by_name(ws->wsi, (const unsigned char *)"X-EdgeView-Version:",
-					(const unsigned char *)EV_PROTO_VERSION,
-					(int)strlen(EV_PROTO_VERSION), p, end) != 0)
+	                                (const unsigned char *)EV_PROTO_VERSION,
+	                                (int)strlen(EV_PROTO_VERSION), p, end) != 0)
 		return -1;
 	return 0;
 }
@@ -257,14 +258,15 @@ on_receive(struct ev_ws *ws, struct lws *wsi, const uint8_t *in, size_t len)
 	if (len > ws->cfg.max_message - ws->rx_len ||
 	    remaining > ws->cfg.max_message - ws->rx_len - len) {
 		ev_log_warn("dispatcher sent a message over %zu bytes; reconnecting",
-			    ws->cfg.max_message);
+		            ws->cfg.max_message);
 		return -1;
 	}
 	want = ws->rx_len + len + remaining;
 	if (want > ws->rx_cap) {
 		uint8_t *n;
 		if (want < ws->rx_cap * 2)
-			want = ws->rx_cap * 2 < ws->cfg.max_message ? ws->rx_cap * 2 : ws->cfg.max_message;
+			want = ws->rx_cap * 2 < ws->cfg.max_message ? ws->rx_cap * 2
+			                                            : ws->cfg.max_message;
 		if ((n = realloc(ws->rx, want)) == NULL)
 			return -1;
 		ws->rx = n;
@@ -307,9 +309,9 @@ on_writeable(struct ev_ws *ws, struct lws *wsi)
 		if (chunk > EV_WS_TX_CHUNK)
 			chunk = EV_WS_TX_CHUNK;
 		flags = lws_write_ws_flags(m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT,
-					   m->sent == 0, m->sent + chunk == m->len);
+		                           m->sent == 0, m->sent + chunk == m->len);
 		if (lws_write(wsi, m->buf + LWS_PRE + m->sent, chunk,
-			      (enum lws_write_protocol)flags) < (int)chunk)
+		              (enum lws_write_protocol)flags) < (int)chunk)
 			return -1;
 		m->sent += chunk;
 		ws->queued -= chunk;
@@ -345,16 +347,14 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		ws->open = true;
 		ws->retries = 0;
 		lws_sul_schedule(ws->l->ctx, 0, &ws->sul_ping, send_ping,
-				 (lws_usec_t)EV_KEEPALIVE_SECS * LWS_US_PER_SEC);
+		                 (lws_usec_t)EV_KEEPALIVE_SECS * LWS_US_PER_SEC);
 		if (ws->cb.on_open != NULL)
 			ws->cb.on_open(ws->arg);
 		if (ws->head != NULL)
 			lws_callback_on_writable(wsi);
 		return 0;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		return ws != NULL ? on_receive(ws, wsi, in, len) : -1;
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		return ws != NULL ? on_writeable(ws, wsi) : -1;
+	case LWS_CALLBACK_CLIENT_RECEIVE: return ws != NULL ? on_receive(ws, wsi, in, len) : -1;
+	case LWS_CALLBACK_CLIENT_WRITEABLE: return ws != NULL ? on_writeable(ws, wsi) : -1;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		if (ws != NULL)
 			schedule_retry(ws, in != NULL ? (const char *)in : "connection failed");
@@ -363,15 +363,14 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		if (ws != NULL)
 			schedule_retry(ws, "connection closed");
 		return 0;
-	default:
-		break;
+	default: break;
 	}
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
 int
 ev_ws_new(struct ev_ws_loop *l, const struct ev_ws_cfg *cfg, const struct ev_ws_callbacks *cb,
-	  void *arg, struct ev_ws **out)
+          void *arg, struct ev_ws **out)
 {
 	struct ev_ws *ws;
 
@@ -384,7 +383,8 @@ ev_ws_new(struct ev_ws_loop *l, const struct ev_ws_cfg *cfg, const struct ev_ws_
 		ws->cfg.max_message = EV_MAX_WS_MSG;
 	ws->cb = *cb;
 	ws->arg = arg;
-	if ((ws->host = strdup(cfg->host)) == NULL || (ws->hostport = strdup(cfg->hostport)) == NULL ||
+	if ((ws->host = strdup(cfg->host)) == NULL ||
+	    (ws->hostport = strdup(cfg->hostport)) == NULL ||
 	    (ws->path = strdup(cfg->path[0] != '\0' ? cfg->path : "/")) == NULL ||
 	    (ws->hash = strdup(cfg->token_hash)) == NULL ||
 	    (ws->hostname = strdup(cfg->hostname)) == NULL) {

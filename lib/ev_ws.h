@@ -33,13 +33,14 @@ struct ev_ws_loop {
 };
 
 struct ev_ws_loop_cfg {
-	const char *cafile;  /* trusted roots for the dispatcher; NULL: system store */
-	const char *proxy;   /* "host:port" of an HTTP CONNECT proxy, or NULL */
+	const char *cafile; /* trusted roots for the dispatcher; NULL: system store */
+	const char *proxy;  /* "host:port" of an HTTP CONNECT proxy, or NULL */
 };
 
 int ev_ws_loop_new(const struct ev_ws_loop_cfg *cfg, struct ev_ws_loop **out) EV_WARN_UNUSED;
 void ev_ws_loop_free(struct ev_ws_loop *l);
 
+/* Callbacks must not free the ev_ws that calls them: defer that to the loop. */
 struct ev_ws_callbacks {
 	void (*on_open)(void *arg);
 	/* A whole message; the bytes are valid during the call only. */
@@ -51,19 +52,19 @@ struct ev_ws_callbacks {
 };
 
 struct ev_ws_cfg {
-	const char *host;      /* to dial and for SNI / certificate check */
+	const char *host; /* to dial and for SNI / certificate check */
 	int port;
-	const char *hostport;  /* Host header, as the token's dep wrote it */
-	const char *path;      /* "/edge-view" or "/" */
-	const char *token_hash;/* X-Session-Token */
-	const char *hostname;  /* X-Hostname */
-	bool insecure;         /* accept any certificate (tests, --insecure) */
-	unsigned max_attempts; /* 0: retry forever (device); client: 3 */
-	size_t max_message;    /* incoming cap */
+	const char *hostport;   /* Host header, as the token's dep wrote it */
+	const char *path;       /* "/edge-view" or "/" */
+	const char *token_hash; /* X-Session-Token */
+	const char *hostname;   /* X-Hostname */
+	bool insecure;          /* accept any certificate (tests, --insecure) */
+	unsigned max_attempts;  /* 0: retry forever (device); client: 3 */
+	size_t max_message;     /* incoming cap */
 };
 
 int ev_ws_new(struct ev_ws_loop *l, const struct ev_ws_cfg *cfg, const struct ev_ws_callbacks *cb,
-	      void *arg, struct ev_ws **out) EV_WARN_UNUSED;
+              void *arg, struct ev_ws **out) EV_WARN_UNUSED;
 /* Queue one message (copied). EV_ERR_BUF_FULL beyond the queue cap. */
 int ev_ws_send(struct ev_ws *ws, const uint8_t *p, size_t len, bool binary) EV_WARN_UNUSED;
 /* Bytes waiting to be written. */
