@@ -3,6 +3,7 @@
  *
  *	edgeviewd local QUERY ...           run a query here and print it
  *	edgeviewd --token JWT [--inst N]    serve one session (direct mode)
+ *	edgeviewd [--root DIR]              supervised mode: follow edge-view-config
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "device.h"
 #include "ev_log.h"
 #include "local.h"
+#include "supervisor.h"
 
 static void
 usage(FILE *out)
@@ -87,12 +89,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (o.token == NULL) {
-		usage(stderr);
-		ret = 2;
-		goto out;
-	}
-	ret = device_run(&o);
+	/* No token: supervised mode, driven by ROOT/run/edgeview/edge-view-config. */
+	ret = o.token == NULL ? supervisor_run(&o) : device_run(&o);
 out:
 	free(token_copy);
 	return ret;

@@ -5,8 +5,9 @@
 #   2. edgeview-dispatcher on 127.0.0.1 (TLS);
 #   3. a session token minted with the controller key and installed into a
 #      device tree under build/demo/root, as the device agent would;
-#   4. edgeviewd serving that token (its EVE paths live under the tree,
-#      which links to this host's /proc and /sys and holds a small log);
+#   4. edgeviewd in supervised mode, which sees the installed config and
+#      starts the device session (its EVE paths live under the tree, which
+#      links to this host's /proc and /sys and holds a small log);
 #   5. queries with the edgeview CLI, as a support engineer runs them;
 #   6. everything stopped.
 #
@@ -75,9 +76,8 @@ TOKEN=$("$BIN"/edgeview token mint --key controller.key --dispatcher "127.0.0.1:
 echo "token: ${TOKEN:0:60}..."
 run "$BIN"/edgeview token install --root "$ROOT" --token "$TOKEN"
 
-say "4. edgeviewd serving the token"
-EDGEVIEW_TOKEN=$TOKEN "$BIN"/edgeviewd --root "$ROOT" --cafile ca.pem --log-level info \
-	>edgeviewd.log 2>&1 &
+say "4. edgeviewd, supervised: it follows the config file and runs the session"
+"$BIN"/edgeviewd --root "$ROOT" --cafile ca.pem --log-level info >edgeviewd.log 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q "connected to the dispatcher" edgeviewd.log && break; sleep 0.1; done
 grep "connected to the dispatcher" edgeviewd.log
