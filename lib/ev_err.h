@@ -105,6 +105,9 @@
 	X(EV_ERR_PATH_KEYFILE, -165, "key files cannot be read remotely")                \
 	X(EV_ERR_CMD_FAILED, -166, "command failed")                                     \
 	X(EV_ERR_LOG_TIME, -180, "log time range is not valid")                          \
+	X(EV_ERR_STATUS_IN_USE, -190, "status socket is served by another process")      \
+	X(EV_ERR_STATUS_PEER, -191, "status report from another user")                   \
+	X(EV_ERR_PUBSUB_REQUEST, -192, "pubsub request is not valid")                    \
 	/* end of list */
 
 enum ev_err {

@@ -11,6 +11,8 @@
 
 /* lws 4.1's libev glue re-arms its timer only after socket activity. */
 #define EV_WS_KICK_SECS 0.25
+/* Sockets one endpoint's loop may hold (dispatcher, probes, forwarded TCP). */
+#define EV_WS_MAX_FDS 256
 /* Frames we send are at most this long; longer messages are fragmented. */
 #define EV_WS_TX_CHUNK (64u * 1024)
 
@@ -21,7 +23,27 @@ struct ws_msg {
 	uint8_t buf[]; /* LWS_PRE, then the payload */
 };
 
+/* Both kinds of connection hang off lws's opaque pointer; this tells them apart. */
+enum ws_kind { WS_KIND_WS = 1, WS_KIND_PROBE };
+
+struct ev_ws_probe {
+	enum ws_kind kind; /* first: the opaque pointer is read as this */
+	struct ev_ws_probe *next;
+	struct ev_ws_loop *l;
+	char *host, *hostport, *path, *hash;
+	int port;
+	bool insecure, ended;
+	struct lws *wsi;
+	lws_sorted_usec_list_t sul_start, sul_timeout, sul_done;
+	ev_ws_probe_done done;
+	void *arg;
+	int status;
+	size_t body_len;
+	char body[EV_WS_PROBE_BODY_MAX + 1];
+};
+
 struct ev_ws {
+	enum ws_kind kind; /* first, as in ev_ws_probe */
 	struct ev_ws_loop *l;
 	struct ev_ws_cfg cfg;
 	char *host, *hostport, *path, *hash, *hostname;
@@ -102,6 +124,9 @@ ev_ws_loop_new(const struct ev_ws_loop_cfg *cfg, struct ev_ws_loop **out)
 	info.foreign_loops = foreign;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = client_protocols;
+	/* lws sizes its descriptor tables by RLIMIT_NOFILE otherwise: an
+	 * endpoint has a handful of sockets, not thousands. */
+	info.fd_limit_per_thread = EV_WS_MAX_FDS;
 	info.client_ssl_ca_filepath = cfg->cafile;
 	if (cfg->proxy != NULL && cfg->proxy[0] != '\0') {
 		const char *colon = strrchr(cfg->proxy, ':');
@@ -132,11 +157,15 @@ ev_ws_loop_new(const struct ev_ws_loop_cfg *cfg, struct ev_ws_loop **out)
 	return 0;
 }
 
+static void probe_free(struct ev_ws_probe *p);
+
 void
 ev_ws_loop_free(struct ev_ws_loop *l)
 {
 	if (l == NULL)
 		return;
+	while (l->probes != NULL)
+		probe_free(l->probes);
 	ev_timer_stop(l->loop, &l->kick);
 	lws_context_destroy(l->ctx);
 	ev_loop_destroy(l->loop);
@@ -332,11 +361,211 @@ on_writeable(struct ev_ws *ws, struct lws *wsi)
 	return 0;
 }
 
+/* ---- the session probe (section 4.3) ---- */
+
+static void
+probe_free(struct ev_ws_probe *p)
+{
+	struct ev_ws_probe **pp;
+
+	for (pp = &p->l->probes; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	lws_sul_cancel(&p->sul_start);
+	lws_sul_cancel(&p->sul_timeout);
+	lws_sul_cancel(&p->sul_done);
+	if (p->wsi != NULL) {
+		lws_set_opaque_user_data(p->wsi, NULL);
+		lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+	free(p->host);
+	free(p->hostport);
+	free(p->path);
+	free(p->hash);
+	free(p);
+}
+
+static void
+probe_report(lws_sorted_usec_list_t *sul)
+{
+	struct ev_ws_probe *p =
+	        (struct ev_ws_probe *)(void *)((char *)sul - offsetof(struct ev_ws_probe, sul_done));
+	ev_ws_probe_done done = p->done;
+	void *arg = p->arg;
+	int status = p->status;
+	char body[EV_WS_PROBE_BODY_MAX + 1];
+
+	/* Copied out so that done may start another probe or free the loop. */
+	memcpy(body, p->body, p->body_len + 1);
+	probe_free(p);
+	done(arg, status, body);
+}
+
+/* Record the outcome; the callback runs later from the loop, not inside lws. */
+static void
+probe_end(struct ev_ws_probe *p, int status, const char *why)
+{
+	if (p->ended)
+		return;
+	p->ended = true;
+	if (status <= 0) {
+		size_t n = strlen(why);
+		if (n > EV_WS_PROBE_BODY_MAX)
+			n = EV_WS_PROBE_BODY_MAX;
+		memcpy(p->body, why, n);
+		p->body_len = n;
+		p->body[n] = '\0';
+		status = EV_ERR_IO;
+	}
+	p->status = status;
+	lws_sul_cancel(&p->sul_timeout);
+	if (p->wsi != NULL) {
+		lws_set_opaque_user_data(p->wsi, NULL);
+		lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		p->wsi = NULL;
+	}
+	lws_sul_schedule(p->l->ctx, 0, &p->sul_done, probe_report, 1);
+}
+
+static void
+probe_timeout(lws_sorted_usec_list_t *sul)
+{
+	struct ev_ws_probe *p = (struct ev_ws_probe *)(void *)((char *)sul -
+	                                                       offsetof(struct ev_ws_probe,
+	                                                                sul_timeout));
+
+	probe_end(p, 0, "timed out");
+}
+
+static void
+probe_start(lws_sorted_usec_list_t *sul)
+{
+	struct ev_ws_probe *p =
+	        (struct ev_ws_probe *)(void *)((char *)sul - offsetof(struct ev_ws_probe, sul_start));
+	struct lws_client_connect_info ci;
+	struct lws *wsi;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.context = p->l->ctx;
+	ci.address = p->host;
+	ci.port = p->port;
+	ci.path = p->path;
+	ci.host = p->hostport;
+	ci.method = "GET";
+	ci.ssl_connection = LCCSCF_USE_SSL;
+	if (p->insecure)
+		ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+		                     LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK | LCCSCF_ALLOW_EXPIRED;
+	ci.local_protocol_name = "edge-view-client";
+	ci.alpn = "http/1.1";
+	ci.opaque_user_data = p;
+	/* No pwsi: lws may report a failure before this call returns. */
+	wsi = lws_client_connect_via_info(&ci);
+	if (p->ended)
+		return;
+	if (wsi == NULL)
+		probe_end(p, 0, "cannot start connecting");
+	else
+		p->wsi = wsi;
+}
+
+static int
+probe_callback(struct ev_ws_probe *p, struct lws *wsi, enum lws_callback_reasons reason,
+               void *in, size_t len)
+{
+	char buf[LWS_PRE + 1024], *px;
+	int n;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+		unsigned char **pp = (unsigned char **)in, *end = *pp + len;
+
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)"X-Session-Probe:",
+		                                (const unsigned char *)"true", 4, pp, end) != 0 ||
+		    lws_add_http_header_by_name(wsi, (const unsigned char *)"X-Session-Token:",
+		                                (const unsigned char *)p->hash,
+		                                (int)strlen(p->hash), pp, end) != 0)
+			return -1;
+		return 0;
+	}
+	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+		p->status = (int)lws_http_client_http_response(wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+		px = buf + LWS_PRE;
+		n = (int)sizeof(buf) - LWS_PRE;
+		return lws_http_client_read(wsi, &px, &n) < 0 ? -1 : 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+		/* Only the first EV_WS_PROBE_BODY_MAX bytes matter. */
+		if (len > EV_WS_PROBE_BODY_MAX - p->body_len)
+			len = EV_WS_PROBE_BODY_MAX - p->body_len;
+		memcpy(p->body + p->body_len, in, len);
+		p->body_len += len;
+		p->body[p->body_len] = '\0';
+		return 0;
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+		p->wsi = wsi;
+		probe_end(p, p->status > 0 ? p->status : 0, "no HTTP status");
+		return 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		p->wsi = NULL;
+		probe_end(p, 0, in != NULL ? (const char *)in : "connection failed");
+		return 0;
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		p->wsi = NULL;
+		/* A body without a length ends with the connection. */
+		probe_end(p, p->status > 0 ? p->status : 0, "connection closed");
+		return 0;
+	default: break;
+	}
+	return lws_callback_http_dummy(wsi, reason, NULL, in, len);
+}
+
+int
+ev_ws_probe(struct ev_ws_loop *l, const struct ev_ws_cfg *cfg, unsigned timeout_ms,
+            ev_ws_probe_done done, void *arg)
+{
+	struct ev_ws_probe *p;
+
+	if (done == NULL || cfg->host == NULL || cfg->hostport == NULL || cfg->path == NULL ||
+	    cfg->token_hash == NULL)
+		return EV_ERR_INVALID_ARG;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return EV_ERR_NOMEM;
+	p->kind = WS_KIND_PROBE;
+	p->l = l;
+	p->port = cfg->port;
+	p->insecure = cfg->insecure;
+	p->done = done;
+	p->arg = arg;
+	p->next = l->probes;
+	l->probes = p;
+	if ((p->host = strdup(cfg->host)) == NULL ||
+	    (p->hostport = strdup(cfg->hostport)) == NULL ||
+	    (p->path = strdup(cfg->path[0] != '\0' ? cfg->path : "/")) == NULL ||
+	    (p->hash = strdup(cfg->token_hash)) == NULL) {
+		probe_free(p);
+		return EV_ERR_NOMEM;
+	}
+	lws_sul_schedule(l->ctx, 0, &p->sul_start, probe_start, 1);
+	lws_sul_schedule(l->ctx, 0, &p->sul_timeout, probe_timeout,
+	                 (lws_usec_t)timeout_ms * 1000);
+	return 0;
+}
+
+/* ---- the lws callback of both kinds ---- */
+
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-	struct ev_ws *ws = lws_get_opaque_user_data(wsi);
+	void *opaque = lws_get_opaque_user_data(wsi);
+	struct ev_ws *ws;
 
+	if (opaque != NULL && *(enum ws_kind *)opaque == WS_KIND_PROBE)
+		return probe_callback(opaque, wsi, reason, in, len);
+	ws = opaque;
 	(void)user;
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -377,6 +606,7 @@ ev_ws_new(struct ev_ws_loop *l, const struct ev_ws_cfg *cfg, const struct ev_ws_
 	*out = NULL;
 	if ((ws = calloc(1, sizeof(*ws))) == NULL)
 		return EV_ERR_NOMEM;
+	ws->kind = WS_KIND_WS;
 	ws->l = l;
 	ws->cfg = *cfg;
 	if (ws->cfg.max_message == 0)

@@ -26,10 +26,13 @@
 struct lws_context;
 struct ev_ws;
 
+struct ev_ws_probe;
+
 struct ev_ws_loop {
 	struct ev_loop *loop;
 	struct lws_context *ctx;
-	ev_timer kick; /* keeps lws timers on time on a quiet libev loop */
+	ev_timer kick;              /* keeps lws timers on time on a quiet libev loop */
+	struct ev_ws_probe *probes; /* pending, dropped by ev_ws_loop_free */
 };
 
 struct ev_ws_loop_cfg {
@@ -74,6 +77,21 @@ bool ev_ws_is_open(const struct ev_ws *ws);
 void ev_ws_close(struct ev_ws *ws);
 /* Free; closes at once if still open. */
 void ev_ws_free(struct ev_ws *ws);
+
+/*
+ * The session probe of section 4.3: an HTTPS GET of the websocket URL with
+ * X-Session-Probe: true and X-Session-Token: cfg->token_hash (cfg's host,
+ * port, hostport, path, insecure; the other fields are not used).  done is
+ * called exactly once, from the loop, never from ev_ws_probe(): status is
+ * the HTTP status and body the response body (NUL-terminated, cut at
+ * EV_WS_PROBE_BODY_MAX bytes), or status is EV_ERR_IO and body says why
+ * (refused, TLS failure, "timed out" after timeout_ms).  Probes still
+ * pending when the loop is freed are dropped without a call.
+ */
+typedef void (*ev_ws_probe_done)(void *arg, int status, const char *body);
+int ev_ws_probe(struct ev_ws_loop *l, const struct ev_ws_cfg *cfg, unsigned timeout_ms,
+                ev_ws_probe_done done, void *arg) EV_WARN_UNUSED;
+#define EV_WS_PROBE_BODY_MAX 4096u
 
 /* The outgoing queue size above which senders should wait. */
 #define EV_WS_QUEUE_HIGH (256u * 1024)
