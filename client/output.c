@@ -25,3 +25,9 @@ client_output(const unsigned char *p, size_t len, bool colour, FILE *out)
 		}
 	}
 }
+
+void
+client_output_reset(void)
+{
+	esc_state = 0;
+}

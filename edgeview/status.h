@@ -52,11 +52,11 @@ struct ev_loop;
 struct ev_time;
 struct policy_counts;
 
-#define STATUS_DEBOUNCE_SECS    15.0 /* section 11.3 */
-#define STATUS_MAX_SUBSCRIBERS  16u  /* pubsub connections served at once */
-#define STATUS_SUB_QUEUE        8u   /* unsent messages before a reader is dropped */
-#define STATUS_REQUEST_SECS     10.0 /* time a subscriber has to send its request */
-#define STATUS_REQUEST_MAX      256u /* EVE reads the request into 256 bytes */
+#define STATUS_DEBOUNCE_SECS    15.0   /* section 11.3 */
+#define STATUS_MAX_SUBSCRIBERS  16u    /* pubsub connections served at once */
+#define STATUS_SUB_QUEUE        8u     /* unsent messages before a reader is dropped */
+#define STATUS_REQUEST_SECS     10.0   /* time a subscriber has to send its request */
+#define STATUS_REQUEST_MAX      256u   /* EVE reads the request into 256 bytes */
 #define STATUS_PUBSUB_MSG_LIMIT 65535u /* EVE's maxsize: messages must be shorter */
 
 struct status;
@@ -83,8 +83,8 @@ struct status_info {
  * (EVE does).
  */
 int status_open(struct ev_loop *loop, const char *root, unsigned inst, uint64_t expire_on,
-                const struct ev_time *started, double debounce_secs, struct status **out)
-        EV_WARN_UNUSED;
+                const struct ev_time *started, double debounce_secs,
+                struct status **out) EV_WARN_UNUSED;
 
 /* The instance's counters are now totals; schedules a publication (or a
  * report on instance >= 2).  Call after each accepted command. */

@@ -14,7 +14,8 @@
 #    listens on the address of the default route, so both dispatchers run in
 #    a network namespace with only loopback (needs root and iproute2).
 #
-# BENCH_SECONDS (default 10) sets each run's length.
+# BENCH_SECONDS (default 10) sets each run's length; BENCH_ONLY=core,
+# dispatcher or session runs one part.
 set -eu
 BUILD=$(cd "$1" && pwd)
 SECS=${BENCH_SECONDS:-10}
@@ -38,26 +39,36 @@ echo
 echo "== bench_core (one core, ${BENCH_CORE_SECONDS:-1} s per case)"
 "$BUILD"/tests/bench/bench_core "${BENCH_CORE_SECONDS:-1}"
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/key.pem" \
-	-out "$WORK/cert.pem" -days 2 -subj /CN=localhost \
-	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
+# A CA and a dispatcher certificate it signs (cert.pem is the CA to trust).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/ca.key" \
+	-out "$WORK/cert.pem" -days 2 -subj /CN=edgeview-bench-ca >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/key.pem" \
+	-out "$WORK/server.csr" -subj /CN=localhost >/dev/null 2>&1
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$WORK/ext.cnf"
+openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/cert.pem" -CAkey "$WORK/ca.key" \
+	-CAcreateserial -out "$WORK/server.pem" -days 2 -extfile "$WORK/ext.cnf" >/dev/null 2>&1
 
 # Run in the namespace when there is one.
 inns() {
 	if [ -n "$NS" ]; then ip netns exec "$NS" "$@"; else "$@"; fi
 }
 
+# Start in the background and remember the process (not a subshell) to stop.
+bg() {
+	if [ -n "$NS" ]; then ip netns exec "$NS" "$@" & else "$@" & fi
+	PIDS+=($!)
+}
+
 PORT=18800
 start_dispatcher() { # kind
 	PORT=$((PORT + 1))
 	if [ "$1" = ours ]; then
-		inns "$DISP" --listen "127.0.0.1:$PORT" --cert "$WORK/cert.pem" --key "$WORK/key.pem" \
-			--log-level warn >>"$WORK/dispatcher.log" 2>&1 &
+		bg "$DISP" --listen "127.0.0.1:$PORT" --cert "$WORK/server.pem" --key "$WORK/key.pem" \
+			--log-level warn >>"$WORK/dispatcher.log" 2>&1
 	else
-		inns "$EVE_DISPATCHER" -port "$PORT" -cert "$WORK/cert.pem" -key "$WORK/key.pem" \
-			>>"$WORK/eve-dispatcher.log" 2>&1 &
+		bg "$EVE_DISPATCHER" -port "$PORT" -cert "$WORK/server.pem" -key "$WORK/key.pem" \
+			>>"$WORK/eve-dispatcher.log" 2>&1
 	fi
-	PIDS+=($!)
 	for _ in $(seq 1 300); do
 		inns bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null && return 0
 		sleep 0.1
@@ -110,7 +121,49 @@ if [ -n "${EVE_DISPATCHER:-}" ]; then
 	ip netns add "$NS"
 	ip -n "$NS" link set lo up
 fi
-suite ours
+# 4. A whole session: edgeviewd (supervised) behind our dispatcher; the
+#    device's idle memory and the round trip of small queries.
+session_suite() {
+	echo
+	echo "== edgeviewd and edgeview through the dispatcher"
+	start_dispatcher ours
+	local root=$WORK/device uuid=0c6b3a6e-8f1f-4a5d-9a53-2f0f5c3e9b01 tok
+	mkdir -p "$root/persist/status"
+	echo "$uuid" >"$root/persist/status/uuid"
+	ln -sfn /proc "$root/proc"
+	ln -sfn /sys "$root/sys"
+	openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/controller.key"
+	tok=$("$BUILD"/bin/edgeview token mint --key "$WORK/controller.key" \
+		--dispatcher "127.0.0.1:$PORT" --device "$uuid" --ttl 1h)
+	"$BUILD"/bin/edgeview token install --root "$root" --token "$tok" >/dev/null
+	bg "$BUILD"/bin/edgeviewd --root "$root" --cafile "$WORK/cert.pem" >"$WORK/edgeviewd.log" 2>&1
+	for _ in $(seq 100); do grep -q "connected to the dispatcher" "$WORK/edgeviewd.log" && break; sleep 0.1; done
+	sleep 2
+	local dev
+	dev=$(pgrep -P "${PIDS[-1]}" | head -1)
+	echo "-- edgeviewd idle (device process $dev): $(grep VmRSS /proc/"$dev"/status | tr -s ' '), Private $(awk '/^Private_(Clean|Dirty)/ {s += $2} END {print s " kB"}' /proc/"$dev"/smaps_rollup)"
+	local n=${BENCH_QUERIES:-200} i t0 t1
+	: >"$WORK/rtt.txt"
+	for i in $(seq "$n"); do
+		t0=$(date +%s%N)
+		inns env EDGEVIEW_TOKEN="$tok" "$BUILD"/bin/edgeview -cafile "$WORK/cert.pem" if/lo >/dev/null
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000)) >>"$WORK/rtt.txt"
+	done
+	sort -n "$WORK/rtt.txt" | awk -v n="$n" '{a[NR]=$1} END {printf "-- one-shot edgeview if/lo, %d runs (two TLS handshakes each): p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", n, a[int(n*0.5)]/1000, a[int(n*0.99)]/1000, a[n]/1000}'
+	kill "${PIDS[-1]}" 2>/dev/null || true
+	wait "${PIDS[-1]}" 2>/dev/null || true
+	unset 'PIDS[-1]'
+	stop_dispatcher
+}
+
+# BENCH_ONLY=core|dispatcher|session runs one part.
+case ${BENCH_ONLY:-all} in
+all) suite ours; session_suite ;;
+dispatcher) suite ours ;;
+session) session_suite ;;
+core) ;;
+esac
 if [ -n "${EVE_DISPATCHER:-}" ]; then
 	suite eve
 fi
