@@ -87,7 +87,7 @@ endif
 endef
 $(eval $(call PROGRAM,edgeview-dispatcher,dispatcher,$(LWS_LIBS) -lev))
 
-$(eval $(call PROGRAM,edgeview,client,$(LWS_LIBS) -lev))
+$(eval $(call PROGRAM,edgeview,client,$(LWS_LIBS) -lev -ledit))
 
 # edgeviewd: everything but main.c also goes into libedgeviewd.a, so unit
 # tests can call the commands directly.

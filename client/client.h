@@ -38,9 +38,9 @@ struct client_opts {
 
 /* args.c */
 struct client_parse {
-	bool line;              /* an interactive line: no session options, words joined */
-	bool help;              /* -h or -help was among the words */
-	const char *token_file; /* -token-file */
+	bool line;                   /* an interactive line: no session options, words joined */
+	bool help;                   /* -h or -help was among the words */
+	const char *token_file;      /* -token-file */
 	char qbuf[EV_MAX_CMD_FIELD]; /* the joined query of a line */
 };
 /* Options into o, the query word(s) into o->query; CLIENT_USAGE after a message. */

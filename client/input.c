@@ -220,8 +220,7 @@ on_stdin(struct ev_loop *loop, ev_io *w, int revents)
 /* ---- the interface ---- */
 
 int
-client_input_new(struct ev_loop *loop, client_line_fn on_line, void *arg,
-                 struct client_input **out)
+client_input_new(struct ev_loop *loop, client_line_fn on_line, void *arg, struct client_input **out)
 {
 	struct client_input *in;
 	const char *home = getenv("HOME");

@@ -113,7 +113,8 @@ build_cmd(struct client *c, const struct client_opts *o, struct ev_cmd *cmd)
 		return CLIENT_USAGE;
 	}
 	if (xfer != EV_XFER_NONE) {
-		fprintf(stderr, "edgeview: %s needs file or port transfers, not in this client yet\n",
+		fprintf(stderr,
+		        "edgeview: %s needs file or port transfers, not in this client yet\n",
 		        o->query);
 		return CLIENT_USAGE;
 	}
@@ -257,6 +258,19 @@ again:
 	prompt(c);
 }
 
+/* help, exit and empty lines need no device, so they never wait for one. */
+static bool
+line_is_local(const char *line)
+{
+	size_t skip = strspn(line, " \t"), n = strcspn(line + skip, " \t");
+	const char *w = line + skip;
+
+	return n == 0 ||
+	       (n == 4 && (memcmp(w, "help", 4) == 0 || memcmp(w, "exit", 4) == 0 ||
+	                   memcmp(w, "quit", 4) == 0)) ||
+	       (n == 1 && w[0] == '?');
+}
+
 static void
 on_line(void *arg, char *line)
 {
@@ -268,7 +282,7 @@ on_line(void *arg, char *line)
 		end_session(c, c->phase == PH_DRAINING ? CLIENT_INTERRUPTED : c->exit);
 		return;
 	}
-	if (c->phase != PH_IDLE) {
+	if (c->phase != PH_IDLE && !line_is_local(line)) {
 		/* An interrupted command is still draining, or we are reconnecting. */
 		free(c->pending);
 		if ((c->pending = strdup(line)) == NULL) {
@@ -599,9 +613,8 @@ client_run(const struct client_opts *o)
 		c.exit = CLIENT_ERR;
 		goto out;
 	}
-	if (c.interactive &&
-	    ((c.lp = calloc(1, sizeof(*c.lp))) == NULL ||
-	     client_input_new(c.l->loop, on_line, &c, &c.in) != CLIENT_OK)) {
+	if (c.interactive && ((c.lp = calloc(1, sizeof(*c.lp))) == NULL ||
+	                      client_input_new(c.l->loop, on_line, &c, &c.in) != CLIENT_OK)) {
 		c.exit = CLIENT_ERR;
 		goto out;
 	}

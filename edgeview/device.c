@@ -29,10 +29,12 @@
 #include "ev_jwt.h"
 #include "ev_limits.h"
 #include "ev_log.h"
+#include "ev_status.h"
 #include "ev_token.h"
 #include "ev_ws.h"
 #include "policy.h"
 #include "query.h"
+#include "status.h"
 
 /* One read of command output becomes one text envelope (section 8.1). */
 #define DEVICE_OUTPUT_CHUNK (32u * 1024)
@@ -50,6 +52,7 @@ struct device {
 	char endpoint[64];
 	struct policy_counts counts;
 	int audit_fd;
+	struct status *status;
 	/* the running command */
 	pid_t pid;
 	int pipe_fd;
@@ -247,6 +250,7 @@ handle_command(struct device *d, const uint8_t *p, size_t len)
 		goto out;
 	}
 	audit(d, &c);
+	status_count(d->status, &d->counts);
 	worker_start(d, &c);
 out:
 	ev_cmd_free(&c);
@@ -400,6 +404,7 @@ device_run(const struct device_opts *o)
 	struct cmd_ctx ctx = {.root = o->root};
 	char uuid[EV_MAX_UUID_FILE], host[256], ca[4096], audit_path[4096];
 	unsigned inst = 0;
+	struct ev_time started;
 	time_t now = time(NULL);
 	int r;
 
@@ -410,6 +415,11 @@ device_run(const struct device_opts *o)
 	d.exit_status = 1;
 	if ((r = ev_jwt_parse(o->token, strlen(o->token), &d.jwt)) != 0) {
 		ev_log_err_r(r, "token");
+		goto out;
+	}
+	/* StartedOn of EdgeviewStatus is when the token was taken in. */
+	if ((r = ev_time_now(&started)) != 0) {
+		ev_log_err_r(r, "clock");
 		goto out;
 	}
 	if ((r = load_identity(&d, uuid, sizeof(uuid))) != 0)
@@ -455,6 +465,14 @@ device_run(const struct device_opts *o)
 		ev_log_err_r(r, "event loop");
 		goto out;
 	}
+	/* Published at start, before the dispatcher answers (protocol 11.3). */
+	if ((r = status_open(d.l->loop, o->root, inst, d.jwt->claims.exp, &started,
+	                     o->status_debounce > 0 ? o->status_debounce : STATUS_DEBOUNCE_SECS,
+	                     &d.status)) != 0) {
+		ev_log_err_r(r, "EdgeviewStatus publication");
+		if (inst <= 1)
+			goto out; /* as EVE: no status, no session */
+	}
 	if (cmd_path(&ctx, o->audit_file != NULL ? o->audit_file : "/persist/edgeview/audit.log",
 	             audit_path, sizeof(audit_path)) == 0) {
 		char *slash = strrchr(audit_path, '/');
@@ -499,6 +517,7 @@ device_run(const struct device_opts *o)
 	ev_signal_stop(d.l->loop, &d.sigint_w);
 out:
 	worker_stop(&d, true);
+	status_close(d.status);
 	ev_ws_free(d.ws);
 	ev_ws_loop_free(d.l);
 	if (d.audit_fd >= 0)

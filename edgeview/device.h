@@ -18,6 +18,7 @@ struct device_opts {
 	const char *proxy;      /* HTTPS proxy host:port, or NULL */
 	bool insecure;          /* tests only */
 	const char *audit_file; /* append-only audit log, or NULL for the default */
+	double status_debounce; /* seconds; 0 for EVE's 15 */
 };
 
 /* Runs until the token expires, a signal arrives, or a fatal error.

@@ -74,7 +74,15 @@ main(int argc, char **argv)
 			o.audit_file = argv[++i];
 		else if (strcmp(a, "--insecure") == 0)
 			o.insecure = true;
-		else if (strcmp(a, "--log-level") == 0 && more) {
+		else if (strcmp(a, "--status-debounce") == 0 && more) {
+			char *end;
+			o.status_debounce = strtod(argv[++i], &end);
+			if (*end != '\0' || o.status_debounce <= 0 || o.status_debounce > 3600) {
+				fprintf(stderr, "edgeviewd: --status-debounce takes seconds\n");
+				ret = 2;
+				goto out;
+			}
+		} else if (strcmp(a, "--log-level") == 0 && more) {
 			enum ev_log_level lvl;
 			if (ev_log_level_parse(argv[++i], &lvl) != 0) {
 				fprintf(stderr, "edgeviewd: unknown log level\n");

@@ -8,8 +8,8 @@ static const char *const colour_code[] = {
         [CMD_GREEN] = "0;32", [CMD_YELLOW] = "0;93", [CMD_PURPLE] = "1;95",
 };
 
-static void
-vcolour(struct cmd_ctx *ctx, enum cmd_colour c, const char *fmt, va_list ap)
+static void EV_PRINTF(3, 0)
+        vcolour(struct cmd_ctx *ctx, enum cmd_colour c, const char *fmt, va_list ap)
 {
 	if (ctx->colour)
 		fprintf(ctx->out, "\033[%sm", colour_code[c]);

@@ -415,7 +415,8 @@ report_recv_one(struct status *st, bool *again)
 	struct iovec iov = {st->report_buf, EV_MAX_STATUS_JSON + 1};
 	struct msghdr mh = {0};
 	struct cmsghdr *c;
-	struct ucred *cred = NULL;
+	struct ucred cred;
+	bool have_cred = false;
 	struct ev_evstats e;
 	ssize_t n;
 	int r;
@@ -436,10 +437,14 @@ report_recv_one(struct status *st, bool *again)
 	*again = true;
 	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
-			cred = (struct ucred *)(void *)CMSG_DATA(c);
+		    c->cmsg_len == CMSG_LEN(sizeof(cred))) {
+			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+			have_cred = true;
+		}
 	}
-	if (cred == NULL || cred->uid != geteuid())
+	/* The kernel fills in the sender's real uid; 0600 already keeps other
+	 * users out unless they are root. */
+	if (!have_cred || cred.uid != getuid())
 		r = EV_ERR_STATUS_PEER;
 	else if ((mh.msg_flags & MSG_TRUNC) != 0 || (size_t)n > EV_MAX_STATUS_JSON)
 		r = EV_ERR_TOO_BIG;

@@ -22,7 +22,7 @@
 #include "ev_log.h"
 #include "ev_mem.h"
 
-#define SUP_CONFIG_DIR "/run/edgeview"
+#define SUP_CONFIG_DIR  "/run/edgeview"
 #define SUP_CONFIG_NAME "edge-view-config"
 #define SUP_DEP_CA_NAME "edgeviewd-dispatcher-ca.pem"
 /* A device process that dies is restarted after this, doubling to the cap. */
@@ -154,9 +154,10 @@ on_child(struct ev_loop *loop, ev_child *w, int revents)
 			return;
 		/* The device exits by itself only on a fatal error or at expiry;
 		 * restart it, slower each time, in case the cause goes away. */
-		ev_log_warn("device process %d (instance %u) exited with status %d; restart in %.0f s",
-			    (int)w->rpid, in->inst, WIFEXITED(w->rstatus) ? WEXITSTATUS(w->rstatus) : -1,
-			    in->backoff);
+		ev_log_warn(
+		        "device process %d (instance %u) exited with status %d; restart in %.0f s",
+		        (int)w->rpid, in->inst,
+		        WIFEXITED(w->rstatus) ? WEXITSTATUS(w->rstatus) : -1, in->backoff);
 		ev_timer_set(&in->restart_w, in->backoff, 0);
 		ev_timer_start(s->loop, &in->restart_w);
 		in->backoff = in->backoff * 2 > SUP_RESTART_MAX ? SUP_RESTART_MAX : in->backoff * 2;
@@ -202,7 +203,7 @@ reconcile(struct supervisor *s)
 	}
 	if (cfg.dep_certs != NULL &&
 	    (r = ev_file_write_atomic(s->dep_ca, cfg.dep_certs, strlen(cfg.dep_certs), 0600,
-				      "edgeviewd-ca")) != 0)
+	                              "edgeviewd-ca")) != 0)
 		ev_log_warn_r(r, "cannot write the dispatcher certificates to %s", s->dep_ca);
 	s->cfg = cfg;
 	memset(&cfg, 0, sizeof(cfg));
@@ -267,7 +268,8 @@ supervisor_run(const struct device_opts *base)
 	s.ino_fd = -1;
 	if ((r = cmd_path(&ctx, SUP_CONFIG_DIR, s.dir, sizeof(s.dir))) != 0 ||
 	    (r = cmd_path(&ctx, SUP_CONFIG_DIR "/" SUP_CONFIG_NAME, s.file, sizeof(s.file))) != 0 ||
-	    (r = cmd_path(&ctx, SUP_CONFIG_DIR "/" SUP_DEP_CA_NAME, s.dep_ca, sizeof(s.dep_ca))) != 0) {
+	    (r = cmd_path(&ctx, SUP_CONFIG_DIR "/" SUP_DEP_CA_NAME, s.dep_ca, sizeof(s.dep_ca))) !=
+	            0) {
 		ev_log_err_r(r, "--root");
 		return 1;
 	}
@@ -278,7 +280,8 @@ supervisor_run(const struct device_opts *base)
 	/* Writers rename a temp file into place (MOVED_TO) or write it. */
 	if ((s.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
 	    inotify_add_watch(s.ino_fd, s.dir,
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE) < 0) {
+	                      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+	                              IN_CREATE) < 0) {
 		ev_log_err("inotify on %s: %s", s.dir, strerror(errno));
 		return 1;
 	}

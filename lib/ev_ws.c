@@ -391,7 +391,8 @@ static void
 probe_report(lws_sorted_usec_list_t *sul)
 {
 	struct ev_ws_probe *p =
-	        (struct ev_ws_probe *)(void *)((char *)sul - offsetof(struct ev_ws_probe, sul_done));
+	        (struct ev_ws_probe *)(void *)((char *)sul -
+	                                       offsetof(struct ev_ws_probe, sul_done));
 	ev_ws_probe_done done = p->done;
 	void *arg = p->arg;
 	int status = p->status;
@@ -432,9 +433,9 @@ probe_end(struct ev_ws_probe *p, int status, const char *why)
 static void
 probe_timeout(lws_sorted_usec_list_t *sul)
 {
-	struct ev_ws_probe *p = (struct ev_ws_probe *)(void *)((char *)sul -
-	                                                       offsetof(struct ev_ws_probe,
-	                                                                sul_timeout));
+	struct ev_ws_probe *p =
+	        (struct ev_ws_probe *)(void *)((char *)sul -
+	                                       offsetof(struct ev_ws_probe, sul_timeout));
 
 	probe_end(p, 0, "timed out");
 }
@@ -443,7 +444,8 @@ static void
 probe_start(lws_sorted_usec_list_t *sul)
 {
 	struct ev_ws_probe *p =
-	        (struct ev_ws_probe *)(void *)((char *)sul - offsetof(struct ev_ws_probe, sul_start));
+	        (struct ev_ws_probe *)(void *)((char *)sul -
+	                                       offsetof(struct ev_ws_probe, sul_start));
 	struct lws_client_connect_info ci;
 	struct lws *wsi;
 
@@ -472,8 +474,8 @@ probe_start(lws_sorted_usec_list_t *sul)
 }
 
 static int
-probe_callback(struct ev_ws_probe *p, struct lws *wsi, enum lws_callback_reasons reason,
-               void *in, size_t len)
+probe_callback(struct ev_ws_probe *p, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+               size_t len)
 {
 	char buf[LWS_PRE + 1024], *px;
 	int n;
@@ -550,8 +552,7 @@ ev_ws_probe(struct ev_ws_loop *l, const struct ev_ws_cfg *cfg, unsigned timeout_
 		return EV_ERR_NOMEM;
 	}
 	lws_sul_schedule(l->ctx, 0, &p->sul_start, probe_start, 1);
-	lws_sul_schedule(l->ctx, 0, &p->sul_timeout, probe_timeout,
-	                 (lws_usec_t)timeout_ms * 1000);
+	lws_sul_schedule(l->ctx, 0, &p->sul_timeout, probe_timeout, (lws_usec_t)timeout_ms * 1000);
 	return 0;
 }
 

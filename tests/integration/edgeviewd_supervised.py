@@ -2,6 +2,7 @@
 """edgeviewd's supervised mode: the config file drives the device processes
 (start, restart on change, two instances, stop on removal and on expiry),
 and a device comes back by itself after the dispatcher restarts."""
+import json
 import os
 import subprocess
 import sys
@@ -33,7 +34,8 @@ class Supervised(Setup):
     def start_supervisor(self):
         self.log = open(os.path.join(self.w.path, "supervisor.log"), "a")
         self.sup = subprocess.Popen([binary("edgeviewd"), "--root", self.root, "--cafile",
-                                     self.d.ca, "--log-level", "info"],
+                                     self.d.ca, "--log-level", "info", "--status-debounce",
+                                     "0.3"],
                                     stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: "supervising" in open(self.log.name).read(), 10, "the supervisor")
 
@@ -57,6 +59,20 @@ async def t_start_and_query(s):
     check(UUID in p.stdout, p.stdout)
     eq(len(children(s.sup.pid)), 1, "one device process")
     s.tok1 = tok
+    # EdgeviewStatus counts the command (protocol 11.3).
+    status = os.path.join(s.root, "run/edgeview/EdgeviewStatus/global.json")
+
+    def counted():
+        try:
+            with open(status) as f:
+                return json.load(f)["CmdCountDev"] == 1
+        except (FileNotFoundError, ValueError):
+            return False
+    wait_for(counted, 5, "EdgeviewStatus with CmdCountDev 1")
+    with open(status) as f:
+        st = json.load(f)
+    eq(sorted(st), ["CmdCountApp", "CmdCountDev", "CmdCountExt", "ExpireOn", "StartedOn"],
+       "status keys")
 
 
 async def t_change_restarts_two_instances(s):
@@ -74,6 +90,16 @@ async def t_change_restarts_two_instances(s):
         p = s.query(tok, "-inst", inst, "cat//persist/status/uuid")
         eq(p.returncode, 0, f"instance {inst}: {p.stderr}")
         check(UUID in p.stdout, p.stdout)
+    # Instance 1 publishes the sum of both instances' counters (11.2).
+    status = os.path.join(s.root, "run/edgeview/EdgeviewStatus/global.json")
+
+    def summed():
+        try:
+            with open(status) as f:
+                return json.load(f)["CmdCountDev"] == 2
+        except (FileNotFoundError, ValueError):
+            return False
+    wait_for(summed, 5, "instance 1 publishing the sum of two instances")
     # The old single-instance token is served no more.
     p = s.query(s.tok1, "cat//persist/status/uuid")
     eq(p.returncode, 4, "old token after the change")
