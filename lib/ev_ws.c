@@ -72,6 +72,18 @@ static const lws_retry_bo_t retry_policy = {
         .jitter_percent = 20,
 };
 
+/*
+ * lws_sul_schedule(), then wake lws: its libev glue only re-arms its timer
+ * after socket activity, so a timer set from outside an lws callback would
+ * otherwise wait for the next kick (up to EV_WS_KICK_SECS).
+ */
+static void
+sul_schedule(struct lws_context *ctx, lws_sorted_usec_list_t *sul, sul_cb_t cb, lws_usec_t us)
+{
+	lws_sul_schedule(ctx, 0, sul, cb, us);
+	lws_cancel_service(ctx);
+}
+
 static void
 kick(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -206,6 +218,7 @@ schedule_retry(struct ev_ws *ws, const char *why)
 	if (lws_retry_sul_schedule(ws->l->ctx, 0, &ws->sul_retry, &retry_policy, connect_now,
 	                           &ws->retries) != 0)
 		ev_log_warn("dispatcher: giving up reconnecting");
+	lws_cancel_service(ws->l->ctx); /* see sul_schedule() */
 }
 
 static void
@@ -254,8 +267,8 @@ send_ping(lws_sorted_usec_list_t *sul)
 			ws->tail = m;
 		lws_callback_on_writable(ws->wsi);
 	}
-	lws_sul_schedule(ws->l->ctx, 0, &ws->sul_ping, send_ping,
-	                 (lws_usec_t)EV_KEEPALIVE_SECS * LWS_US_PER_SEC);
+	sul_schedule(ws->l->ctx, &ws->sul_ping, send_ping,
+	             (lws_usec_t)EV_KEEPALIVE_SECS * LWS_US_PER_SEC);
 }
 
 static int
@@ -427,7 +440,7 @@ probe_end(struct ev_ws_probe *p, int status, const char *why)
 		lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		p->wsi = NULL;
 	}
-	lws_sul_schedule(p->l->ctx, 0, &p->sul_done, probe_report, 1);
+	sul_schedule(p->l->ctx, &p->sul_done, probe_report, 1);
 }
 
 static void
@@ -551,8 +564,8 @@ ev_ws_probe(struct ev_ws_loop *l, const struct ev_ws_cfg *cfg, unsigned timeout_
 		probe_free(p);
 		return EV_ERR_NOMEM;
 	}
-	lws_sul_schedule(l->ctx, 0, &p->sul_start, probe_start, 1);
-	lws_sul_schedule(l->ctx, 0, &p->sul_timeout, probe_timeout, (lws_usec_t)timeout_ms * 1000);
+	sul_schedule(l->ctx, &p->sul_start, probe_start, 1);
+	sul_schedule(l->ctx, &p->sul_timeout, probe_timeout, (lws_usec_t)timeout_ms * 1000);
 	return 0;
 }
 
@@ -576,8 +589,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 			return -1;
 		ws->open = true;
 		ws->retries = 0;
-		lws_sul_schedule(ws->l->ctx, 0, &ws->sul_ping, send_ping,
-		                 (lws_usec_t)EV_KEEPALIVE_SECS * LWS_US_PER_SEC);
+		sul_schedule(ws->l->ctx, &ws->sul_ping, send_ping,
+		             (lws_usec_t)EV_KEEPALIVE_SECS * LWS_US_PER_SEC);
 		if (ws->cb.on_open != NULL)
 			ws->cb.on_open(ws->arg);
 		if (ws->head != NULL)
@@ -622,7 +635,7 @@ ev_ws_new(struct ev_ws_loop *l, const struct ev_ws_cfg *cfg, const struct ev_ws_
 		ev_ws_free(ws);
 		return EV_ERR_NOMEM;
 	}
-	lws_sul_schedule(l->ctx, 0, &ws->sul_retry, connect_now, 1);
+	sul_schedule(l->ctx, &ws->sul_retry, connect_now, 1);
 	*out = ws;
 	return 0;
 }

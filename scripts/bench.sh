@@ -150,6 +150,8 @@ session_suite() {
 		t1=$(date +%s%N)
 		echo $(((t1 - t0) / 1000)) >>"$WORK/rtt.txt"
 	done
+	inns tests/bench/session_rtt.py "wss://127.0.0.1:$PORT/edge-view" "$WORK/cert.pem" "$tok" \
+		"${BENCH_SESSION_QUERIES:-1000}" if/lo
 	sort -n "$WORK/rtt.txt" | awk -v n="$n" '{a[NR]=$1} END {printf "-- one-shot edgeview if/lo, %d runs (two TLS handshakes each): p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", n, a[int(n*0.5)]/1000, a[int(n*0.99)]/1000, a[n]/1000}'
 	kill "${PIDS[-1]}" 2>/dev/null || true
 	wait "${PIDS[-1]}" 2>/dev/null || true
