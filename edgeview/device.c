@@ -29,6 +29,7 @@
 #include "ev_jwt.h"
 #include "ev_limits.h"
 #include "ev_log.h"
+#include "ev_proxy.h"
 #include "ev_status.h"
 #include "ev_token.h"
 #include "ev_ws.h"
@@ -405,6 +406,7 @@ device_run(const struct device_opts *o)
 	char uuid[EV_MAX_UUID_FILE], host[256], ca[4096], audit_path[4096];
 	unsigned inst = 0;
 	struct ev_time started;
+	char proxy[EV_PROXY_MAX];
 	time_t now = time(NULL);
 	int r;
 
@@ -460,7 +462,17 @@ device_run(const struct device_opts *o)
 	    cmd_path(&ctx, "/persist/certs/wss-server-cacert.pem", ca, sizeof(ca)) == 0 &&
 	    access(ca, R_OK) == 0)
 		lc.cafile = ca;
+	/* --proxy, else https_proxy / no_proxy from the environment. */
 	lc.proxy = o->proxy;
+	if (lc.proxy == NULL) {
+		if ((r = ev_proxy_for(d.dep.host, proxy)) != 0)
+			ev_log_warn("https_proxy is not usable (http://HOST:PORT without "
+			            "credentials); connecting directly");
+		if (proxy[0] != '\0') {
+			lc.proxy = proxy;
+			ev_log_notice("connecting through the proxy %s", proxy);
+		}
+	}
 	if ((r = ev_ws_loop_new(&lc, &d.l)) != 0) {
 		ev_log_err_r(r, "event loop");
 		goto out;

@@ -46,13 +46,13 @@ class Setup:
                 *policy)
         eq(p.returncode, 0, f"token install: {p.stderr}")
 
-    def start_device(self, token):
+    def start_device(self, token, env=None):
         self.stop_device()
         self.devlog = open(os.path.join(self.w.path, "edgeviewd.log"), "a")
         start = self.devlog.tell()
         self.device = subprocess.Popen(
             [binary("edgeviewd"), "--token", token, "--root", self.root, "--cafile", self.d.ca,
-             "--log-level", "info"], stdout=self.devlog, stderr=subprocess.STDOUT)
+             "--log-level", "info"], stdout=self.devlog, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with open(self.devlog.name) as f:
@@ -123,6 +123,24 @@ async def t_refused_query_chars(s, token):
     eq(p.returncode, 0, "the session itself ends normally")
 
 
+async def t_path_escapes(s, token):
+    """Path escapes are refused with a reason; the device keeps serving."""
+    os.makedirs(os.path.join(s.root, "persist/vault"), exist_ok=True)
+    with open(os.path.join(s.root, "persist/vault/secret"), "w") as f:
+        f.write("top secret\n")
+    os.symlink("/etc", os.path.join(s.root, "escape"))
+    for q, why in (("cat//../../../etc/hostname", "outside"),
+                   ("cat//escape/hostname", "outside"),
+                   ("cat///persist//vault/secret", "blocked"),
+                   ("cat//persist/./vault/secret", "blocked")):
+        p = s.query(token, q)
+        eq(p.returncode, 0, f"{q}: session ends normally")
+        check(why in p.stdout and "top secret" not in p.stdout, f"{q}: {p.stdout[-300:]!r}")
+    p = s.query(token, "cat//persist/status/uuid")
+    check(UUID in p.stdout, "still serving")
+    os.unlink(os.path.join(s.root, "escape"))
+
+
 async def t_no_device(s):
     other = s.mint(device="11111111-2222-3333-4444-555555555555")
     p = s.query(other, "ps")
@@ -176,6 +194,63 @@ async def t_hostile_envelopes(s, token):
     await ws.close()
 
 
+async def t_through_proxy(s, token):
+    """https_proxy is used for the dispatcher connection; no_proxy bypasses it."""
+    from evtest import free_port
+    port = free_port()
+    proxy = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(
+        os.path.abspath(__file__)), "connect_proxy.py"), str(port)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        eq(proxy.stdout.readline().strip(), "ready", "proxy started")
+        env = dict(os.environ, https_proxy=f"http://127.0.0.1:{port}")
+        env.pop("no_proxy", None)
+        env.pop("NO_PROXY", None)
+        s.start_device(token, env)
+        line = proxy.stdout.readline().strip()
+        eq(line, f"CONNECT 127.0.0.1:{s.d.port}", "the device went through the proxy")
+        p = s.query(token, "cat//persist/status/uuid")
+        check(UUID in p.stdout, f"query through the proxied device: {p.stderr}")
+        env["no_proxy"] = "localhost,127.0.0.1"
+        s.start_device(token, env)
+        p = s.query(token, "cat//persist/status/uuid")
+        check(UUID in p.stdout, "query with no_proxy")
+    finally:
+        proxy.kill()
+        proxy.wait()
+        s.start_device(token)
+
+
+async def t_slow_client_backpressure(s, token):
+    """A client that stops reading must not make the device buffer the output:
+    the worker's pipe is read only while the websocket queue has room."""
+    from evtest import RSS_SLACK, rss_kb
+    big = os.path.join(s.root, "big.txt")
+    with open(big, "w") as f:
+        line = "x" * 99 + "\n"
+        f.write(line * 60000)  # 6 MB, under cat's 8 MiB cap
+    ws = await s.d.connect(hash_of(token), "laptop")
+    await recv(ws)
+    base = rss_kb(s.device.pid)
+    ws.transport.pause_reading()
+    await ws.send(envelope(token_key(token), cmd_json(system="cat//big.txt")))
+    await asyncio.sleep(3)
+    grown = rss_kb(s.device.pid) - base
+    check(grown < 4096 * RSS_SLACK, f"device RSS grew by {grown} KiB with a stalled client")
+    ws.transport.resume_reading()
+    total = 0
+    while True:
+        m = json.loads(await recv(ws, 20))
+        text = base64.b64decode(m["message"])
+        total += len(text)
+        if b"+++Done+++" in text:
+            break
+    check(total > 6_000_000, f"all output arrived afterwards ({total} bytes)")
+    print(f"     stalled client: device RSS +{grown} KiB, then {total} bytes delivered", flush=True)
+    await ws.close()
+    os.unlink(big)
+
+
 def main():
     res = Results()
     w = Workdir("e2e")
@@ -189,7 +264,12 @@ def main():
         res.run("several queries in a row", t_several_queries, s, token)
         res.run("invalid characters refused, device keeps serving", t_refused_query_chars, s,
                 token)
+        res.run("path escapes (.., symlinks, //, blocked dirs) refused", t_path_escapes, s, token)
         res.run("hostile envelopes refused, device keeps serving", t_hostile_envelopes, s, token)
+        res.run("https_proxy and no_proxy for the dispatcher connection", t_through_proxy, s,
+                token)
+        res.run("stalled client: device output is not buffered", t_slow_client_backpressure, s,
+                token)
         res.run("no device online: exit 4", t_no_device, s)
         res.run("expired token: exit 2", t_expired_token, s)
         res.run("policy refusals: exit 5, no comma bypass", t_policy_refused, s)
