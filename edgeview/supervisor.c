@@ -47,7 +47,11 @@ struct supervisor {
 	ev_timer expiry_w;
 	ev_signal term_w, int_w;
 	uint8_t digest[EV_SHA256_LEN]; /* of the file the instances run with */
-	bool running;
+	bool running;  /* device processes of the current config are up */
+	bool stopping; /* waiting for them to exit */
+	bool pending;  /* reconcile once they have */
+	bool exiting;  /* then leave the loop */
+	ev_timer kill_w;
 	struct ev_evcfg cfg;
 	struct instance inst[EV_MAX_INSTANCES];
 	unsigned ninst;
@@ -55,42 +59,74 @@ struct supervisor {
 
 static void start_instance(struct supervisor *s, struct instance *in);
 
+/* Stopped processes are waited for by the loop; a process that ignores
+ * SIGTERM this long gets SIGKILL. */
+#define SUP_STOP_GRACE 5.0
+
+static bool
+all_exited(const struct supervisor *s)
+{
+	for (unsigned i = 0; i < s->ninst; i++)
+		if (s->inst[i].pid > 0)
+			return false;
+	return true;
+}
+
+/*
+ * Ask every device process to stop.  The supervisor does not block: the
+ * loop sees each exit (on_child) and, once all are gone, finishes the stop
+ * and carries on with what was pending (a restart, or exiting).
+ */
 static void
 stop_all(struct supervisor *s, const char *why)
 {
 	if (!s->running)
 		return;
 	ev_log_notice("stopping %u device process%s: %s", s->ninst, s->ninst == 1 ? "" : "es", why);
+	s->running = false;
+	s->stopping = true;
 	for (unsigned i = 0; i < s->ninst; i++) {
 		struct instance *in = &s->inst[i];
 		ev_timer_stop(s->loop, &in->restart_w);
 		if (in->pid > 0)
 			kill(in->pid, SIGTERM);
 	}
-	/* Wait for them here: a restart must not overlap the old session. */
-	for (unsigned i = 0; i < s->ninst; i++) {
-		struct instance *in = &s->inst[i];
-		int st;
-		for (int tries = 0; in->pid > 0 && tries < 100; tries++) {
-			pid_t r = waitpid(in->pid, &st, WNOHANG);
-			if (r == in->pid || (r < 0 && errno == ECHILD)) {
-				in->pid = 0;
-				break;
-			}
-			struct timespec ts = {0, 50 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
-		if (in->pid > 0) {
-			kill(in->pid, SIGKILL);
-			waitpid(in->pid, &st, 0);
-			in->pid = 0;
-		}
-	}
 	ev_timer_stop(s->loop, &s->expiry_w);
+	ev_timer_set(&s->kill_w, SUP_STOP_GRACE, 0);
+	ev_timer_start(s->loop, &s->kill_w);
+	memset(s->digest, 0, sizeof(s->digest));
+}
+
+static void reconcile(struct supervisor *s);
+
+/* Every device process is gone: forget them, then do what waited. */
+static void
+stop_done(struct supervisor *s)
+{
+	s->stopping = false;
+	ev_timer_stop(s->loop, &s->kill_w);
 	ev_evcfg_free(&s->cfg);
 	s->ninst = 0;
-	s->running = false;
-	memset(s->digest, 0, sizeof(s->digest));
+	if (s->exiting)
+		ev_break(s->loop, EVBREAK_ALL);
+	else if (s->pending) {
+		s->pending = false;
+		reconcile(s);
+	}
+}
+
+static void
+on_kill(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct supervisor *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	for (unsigned i = 0; i < s->ninst; i++)
+		if (s->inst[i].pid > 0) {
+			ev_log_warn("device process %d ignored SIGTERM; killing it", (int)s->inst[i].pid);
+			kill(s->inst[i].pid, SIGKILL);
+		}
 }
 
 static void
@@ -127,6 +163,7 @@ start_instance(struct supervisor *s, struct instance *in)
 		ev_child_stop(s->loop, &s->child_w);
 		ev_io_stop(s->loop, &s->ino_w);
 		ev_timer_stop(s->loop, &s->expiry_w);
+		ev_timer_stop(s->loop, &s->kill_w);
 		ev_loop_destroy(s->loop);
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
@@ -150,6 +187,11 @@ on_child(struct ev_loop *loop, ev_child *w, int revents)
 		if (in->pid != w->rpid)
 			continue;
 		in->pid = 0;
+		if (s->stopping) {
+			if (all_exited(s))
+				stop_done(s);
+			return;
+		}
 		if (!s->running)
 			return;
 		/* The device exits by itself only on a fatal error or at expiry;
@@ -183,6 +225,10 @@ reconcile(struct supervisor *s)
 	time_t now = time(NULL);
 	int r;
 
+	if (s->stopping) {
+		s->pending = true; /* look again once the old processes are gone */
+		return;
+	}
 	if ((r = ev_file_read_capped(s->file, EV_MAX_EVCFG_FILE, &text, &len)) != 0) {
 		stop_all(s, r == EV_ERR_NOT_FOUND ? "edge-view-config removed" : ev_strerror(r));
 		return;
@@ -196,7 +242,12 @@ reconcile(struct supervisor *s)
 		stop_all(s, "edge-view-config is not valid");
 		goto out;
 	}
-	stop_all(s, s->running ? "edge-view-config changed" : "starting");
+	if (s->running) {
+		/* Never two generations at once: start after the old ones exit. */
+		stop_all(s, "edge-view-config changed");
+		s->pending = true;
+		goto out;
+	}
 	if (cfg.exp <= (uint64_t)now) {
 		ev_log_notice("token in %s has expired; nothing to run", s->file);
 		goto out;
@@ -251,9 +302,14 @@ on_inotify(struct ev_loop *loop, ev_io *w, int revents)
 static void
 on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct supervisor *s = w->data;
+
 	(void)revents;
-	stop_all(w->data, "signal");
-	ev_break(loop, EVBREAK_ALL);
+	s->exiting = true;
+	if (s->running)
+		stop_all(s, "signal");
+	else if (!s->stopping)
+		ev_break(loop, EVBREAK_ALL);
 }
 
 int
@@ -294,6 +350,8 @@ supervisor_run(const struct device_opts *base)
 	ev_child_start(s.loop, &s.child_w);
 	ev_timer_init(&s.expiry_w, on_expiry, 0, 0);
 	s.expiry_w.data = &s;
+	ev_timer_init(&s.kill_w, on_kill, 0, 0);
+	s.kill_w.data = &s;
 	ev_signal_init(&s.term_w, on_signal, SIGTERM);
 	ev_signal_init(&s.int_w, on_signal, SIGINT);
 	s.term_w.data = s.int_w.data = &s;

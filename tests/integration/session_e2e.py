@@ -123,6 +123,51 @@ async def t_refused_query_chars(s, token):
     eq(p.returncode, 0, "the session itself ends normally")
 
 
+async def t_every_command(s, token):
+    """Each command of this device, through the dispatcher and a session."""
+    root = s.root
+    for link in ("proc", "sys"):
+        if not os.path.lexists(os.path.join(root, link)):
+            os.symlink("/" + link, os.path.join(root, link))
+    os.makedirs(os.path.join(root, "run/zedagent/EdgeNodeInfo"), exist_ok=True)
+    with open(os.path.join(root, "run/zedagent/EdgeNodeInfo/global.json"), "w") as f:
+        f.write('{"DeviceName":"e2e-node","EnterpriseName":"acme"}')
+    nl = os.path.join(root, "persist/newlog/keepSentQueue")
+    os.makedirs(nl, exist_ok=True)
+    import gzip
+    now = time.time()
+    with gzip.open(os.path.join(nl, f"dev.log.{int((now - 60) * 1000)}.gz"), "wt") as f:
+        f.write(json.dumps({"severity": "error", "source": "zedagent", "iid": "1",
+                            "content": "e2e needle in the log", "msgid": 1,
+                            "timestamp": {"seconds": int(now - 90), "nanos": 0}}) + "\n")
+    cases = [
+        (["if/lo"], "=== Network: <if/lo> ===", "127.0.0.1"),
+        (["route"], "=== Network: <route> ===", "ip rule"),
+        (["arp"], "=== Network: <arp> ===", None),
+        (["socket"], "=== Network: <socket> ===", "Local Address"),
+        (["nslookup/localhost"], "=== Network: <nslookup/localhost> ===", "127.0.0.1"),
+        (["ping/127.0.0.1"], "=== Network: <ping/127.0.0.1> ===", "success true"),
+        (["trace/127.0.0.1", "-time", "3"], "=== Network: <trace/127.0.0.1> ===", "127.0.0.1"),
+        (["tcpdump/lo/udp port 9", "-time", "1"], "=== Network: <tcpdump/lo/udp port 9> ===",
+         "packets captured"),
+        (["ps/edgeviewd"], "=== System: <ps/edgeviewd> ===", "edgeviewd"),
+        (["top", "-line", "10"], "=== System: <top> ===", "Tasks:"),
+        (["cat//persist/status/uuid"], "=== System: <cat//persist/status/uuid> ===", UUID),
+        (["ls//persist/status"], "=== System: <ls//persist/status> ===", "uuid"),
+        (["du//persist"], "=== System: <du//persist> ===", None),
+        (["dmesg"], "=== System: <dmesg> ===", None),
+        (["pub/zedagent"], "=== Pub/Sub: <zedagent> ===", "e2e-node"),
+        (["log/needle", "-time", "0-1"], "=== Log: <needle> ===", "e2e needle in the log"),
+    ]
+    for words, title, want in cases:
+        p = s.query(token, *words)
+        eq(p.returncode, 0, f"{words}: {p.stderr[-300:]!r}")
+        check(title in p.stdout, f"{words}: no title in {p.stdout[-400:]!r}")
+        check("UUID: " + UUID in p.stdout, f"{words}: session header")
+        if want is not None:
+            check(want in p.stdout, f"{words}: {want!r} not in {p.stdout[-600:]!r}")
+
+
 async def t_path_escapes(s, token):
     """Path escapes are refused with a reason; the device keeps serving."""
     os.makedirs(os.path.join(s.root, "persist/vault"), exist_ok=True)
@@ -265,6 +310,7 @@ def main():
         res.run("invalid characters refused, device keeps serving", t_refused_query_chars, s,
                 token)
         res.run("path escapes (.., symlinks, //, blocked dirs) refused", t_path_escapes, s, token)
+        res.run("every command through a session", t_every_command, s, token)
         res.run("hostile envelopes refused, device keeps serving", t_hostile_envelopes, s, token)
         res.run("https_proxy and no_proxy for the dispatcher connection", t_through_proxy, s,
                 token)
