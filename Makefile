@@ -40,7 +40,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -MMD -MP $(WARNINGS) -Ilib -I$(BUILD)/g
 ifeq ($(MODE),release)
 MODE_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
 	-fcf-protection -fPIE
-MODE_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack
+MODE_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed
 else ifeq ($(MODE),asan)
 MODE_CFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -DEV_SANITIZE=1
