@@ -91,7 +91,7 @@ $(eval $(call PROGRAM,edgeview,client,$(LWS_LIBS) -lev -ledit))
 
 # edgeviewd: everything but main.c also goes into libedgeviewd.a, so unit
 # tests can call the commands directly.
-EDGEVIEWD_LIBS := $(LWS_LIBS) -lev -lmnl -lpcap -lz -lresolv
+EDGEVIEWD_LIBS := $(LWS_LIBS) -lev -lmnl -lz -lresolv
 EDGEVIEWD_SRCS := $(wildcard edgeview/*.c)
 EDGEVIEWD_LIB_OBJS := $(filter-out $(BUILD)/edgeview/main.o,$(EDGEVIEWD_SRCS:%.c=$(BUILD)/%.o))
 EDGEVIEWD_LIB := $(BUILD)/libedgeviewd.a

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "ev_err.h"
 #include "net.h"
+#include "net_pcapdl.h"
 #include "net_pktsum.h"
 
 /* Enough of each frame for every header the summary decodes. */
@@ -61,6 +62,7 @@ net_cmd_tcpdump(struct cmd_ctx *ctx, const char *arg)
 	struct pcap_stat ps;
 	const char *filter = NULL;
 	pcap_t *p = NULL;
+	struct pcapdl pl = {0};
 	bool clamped, compiled = false;
 	int64_t end;
 	long secs;
@@ -87,54 +89,58 @@ net_cmd_tcpdump(struct cmd_ctx *ctx, const char *arg)
 	cmd_colour_line(ctx, CMD_GREEN, "tcpdump -i %s%s%s -c %d (for %ld s)", ifname,
 	                filter[0] != '\0' ? " " : "", filter, NET_TCPDUMP_MAX_PKTS, secs);
 	fflush(ctx->out);
-	if ((p = pcap_create(ifname, errbuf)) == NULL) {
+	if (pcapdl_load(&pl, errbuf, sizeof(errbuf)) != 0) {
 		cmd_colour_line(ctx, CMD_RED, "tcpdump: %s", errbuf);
 		r = EV_ERR_SYSTEM;
 		goto out;
 	}
-	if (pcap_set_snaplen(p, TCPDUMP_SNAPLEN) != 0 || pcap_set_immediate_mode(p, 1) != 0 ||
-	    pcap_set_timeout(p, TCPDUMP_POLL_MS) != 0 || pcap_activate(p) < 0) {
-		cmd_colour_line(ctx, CMD_RED, "tcpdump: cannot capture on %s: %s", ifname,
-		                pcap_geterr(p));
+	if ((p = pl.create(ifname, errbuf)) == NULL) {
+		cmd_colour_line(ctx, CMD_RED, "tcpdump: %s", errbuf);
 		r = EV_ERR_SYSTEM;
 		goto out;
 	}
-	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		cmd_colour_line(ctx, CMD_RED, "tcpdump: bad filter '%s': %s", filter,
-		                pcap_geterr(p));
+	if (pl.set_snaplen(p, TCPDUMP_SNAPLEN) != 0 || pl.set_immediate_mode(p, 1) != 0 ||
+	    pl.set_timeout(p, TCPDUMP_POLL_MS) != 0 || pl.activate(p) < 0) {
+		cmd_colour_line(ctx, CMD_RED, "tcpdump: cannot capture on %s: %s", ifname,
+		                pl.geterr(p));
+		r = EV_ERR_SYSTEM;
+		goto out;
+	}
+	if (pl.compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		cmd_colour_line(ctx, CMD_RED, "tcpdump: bad filter '%s': %s", filter, pl.geterr(p));
 		r = EV_ERR_INVALID_ARG;
 		goto out;
 	}
 	compiled = true;
-	if (pcap_setfilter(p, &prog) != 0 || pcap_setnonblock(p, 1, errbuf) != 0 ||
-	    (fd = pcap_get_selectable_fd(p)) < 0) {
-		cmd_colour_line(ctx, CMD_RED, "tcpdump: %s", pcap_geterr(p));
+	if (pl.setfilter(p, &prog) != 0 || pl.setnonblock(p, 1, errbuf) != 0 ||
+	    (fd = pl.get_selectable_fd(p)) < 0) {
+		cmd_colour_line(ctx, CMD_RED, "tcpdump: %s", pl.geterr(p));
 		r = EV_ERR_SYSTEM;
 		goto out;
 	}
-	st.dlt = pcap_datalink(p);
+	st.dlt = pl.datalink(p);
 	end = mono_ms() + secs * 1000;
 	for (int64_t left; (left = end - mono_ms()) > 0 && st.count < NET_TCPDUMP_MAX_PKTS;) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		if (ctx->stop != NULL && *ctx->stop)
 			break;
 		(void)poll(&pfd, 1, left < TCPDUMP_POLL_MS ? (int)left : TCPDUMP_POLL_MS);
-		if (pcap_dispatch(p, NET_TCPDUMP_MAX_PKTS - st.count, on_packet, (u_char *)&st) <
-		    0) {
-			cmd_colour_line(ctx, CMD_RED, "tcpdump: %s", pcap_geterr(p));
+		if (pl.dispatch(p, NET_TCPDUMP_MAX_PKTS - st.count, on_packet, (u_char *)&st) < 0) {
+			cmd_colour_line(ctx, CMD_RED, "tcpdump: %s", pl.geterr(p));
 			break;
 		}
 	}
 	cmd_printf(ctx, "%d packets captured%s\n", st.count,
 	           st.count >= NET_TCPDUMP_MAX_PKTS ? " (the limit)" : "");
-	if (pcap_stats(p, &ps) == 0 && ps.ps_drop > 0)
+	if (pl.stats(p, &ps) == 0 && ps.ps_drop > 0)
 		cmd_printf(ctx, "%u packets dropped by kernel\n", ps.ps_drop);
 	r = 0;
 out:
 	if (compiled)
-		pcap_freecode(&prog);
+		pl.freecode(&prog);
 	if (p != NULL)
-		pcap_close(p);
+		pl.close(p);
+	pcapdl_unload(&pl);
 	fflush(ctx->out);
 	return r;
 }

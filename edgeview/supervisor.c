@@ -47,10 +47,10 @@ struct supervisor {
 	ev_timer expiry_w;
 	ev_signal term_w, int_w;
 	uint8_t digest[EV_SHA256_LEN]; /* of the file the instances run with */
-	bool running;  /* device processes of the current config are up */
-	bool stopping; /* waiting for them to exit */
-	bool pending;  /* reconcile once they have */
-	bool exiting;  /* then leave the loop */
+	bool running;                  /* device processes of the current config are up */
+	bool stopping;                 /* waiting for them to exit */
+	bool pending;                  /* reconcile once they have */
+	bool exiting;                  /* then leave the loop */
 	ev_timer kill_w;
 	struct ev_evcfg cfg;
 	struct instance inst[EV_MAX_INSTANCES];
@@ -124,7 +124,8 @@ on_kill(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	for (unsigned i = 0; i < s->ninst; i++)
 		if (s->inst[i].pid > 0) {
-			ev_log_warn("device process %d ignored SIGTERM; killing it", (int)s->inst[i].pid);
+			ev_log_warn("device process %d ignored SIGTERM; killing it",
+			            (int)s->inst[i].pid);
 			kill(s->inst[i].pid, SIGKILL);
 		}
 }

@@ -44,7 +44,7 @@ bypassed(const char *no_proxy, const char *host)
 
 int
 ev_proxy_pick(const char *https_proxy, const char *no_proxy, const char *dest_host,
-	      char out[EV_PROXY_MAX])
+              char out[EV_PROXY_MAX])
 {
 	const char *v = https_proxy, *end;
 	size_t n;

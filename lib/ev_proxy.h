@@ -20,6 +20,6 @@
 int ev_proxy_for(const char *dest_host, char out[EV_PROXY_MAX]) EV_WARN_UNUSED;
 /* The same with explicit values (tests): NULL means unset. */
 int ev_proxy_pick(const char *https_proxy, const char *no_proxy, const char *dest_host,
-		  char out[EV_PROXY_MAX]) EV_WARN_UNUSED;
+                  char out[EV_PROXY_MAX]) EV_WARN_UNUSED;
 
 #endif

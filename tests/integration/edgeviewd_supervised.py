@@ -9,7 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from evtest import Dispatcher, Results, Workdir, binary, check, eq  # noqa: E402
+from evtest import Dispatcher, Results, Workdir, binary, check, eq, proc_env  # noqa: E402
 from session_e2e import UUID, Setup  # noqa: E402
 
 
@@ -36,7 +36,7 @@ class Supervised(Setup):
         self.sup = subprocess.Popen([binary("edgeviewd"), "--root", self.root, "--cafile",
                                      self.d.ca, "--log-level", "info", "--status-debounce",
                                      "0.3"],
-                                    stdout=self.log, stderr=subprocess.STDOUT)
+                                    stdout=self.log, stderr=subprocess.STDOUT, env=proc_env())
         wait_for(lambda: "supervising" in open(self.log.name).read(), 10, "the supervisor")
 
     def logtext(self):

@@ -66,6 +66,15 @@ def eq(got, want, what=""):
         raise AssertionError(f"{what}: got {got!r}, want {want!r}")
 
 
+def proc_env(base=None):
+    """Environment for a program under test: under ASan, a small quarantine so
+    that memory measurements mean something."""
+    env = dict(base if base is not None else os.environ)
+    if SANITIZED:
+        env["ASAN_OPTIONS"] = "quarantine_size_mb=8:" + env.get("ASAN_OPTIONS", "")
+    return env
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -128,10 +137,8 @@ class Dispatcher:
         if metrics:
             args += ["--metrics-listen", f"127.0.0.1:{self.mport}"]
         args += list(extra)
-        env = dict(os.environ)
-        if SANITIZED:
-            env["ASAN_OPTIONS"] = "quarantine_size_mb=8:" + env.get("ASAN_OPTIONS", "")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=proc_env())
         wait_port(self.port)
         self.url = f"wss://127.0.0.1:{self.port}/edge-view"
         self.ssl = ssl.create_default_context(cafile=self.ca)

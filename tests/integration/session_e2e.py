@@ -14,7 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from evtest import Dispatcher, Results, Workdir, binary, check, eq, recv  # noqa: E402
+from evtest import Dispatcher, Results, Workdir, binary, check, eq, proc_env, recv  # noqa: E402
 
 UUID = "0c6b3a6e-8f1f-4a5d-9a53-2f0f5c3e9b01"
 
@@ -52,7 +52,8 @@ class Setup:
         start = self.devlog.tell()
         self.device = subprocess.Popen(
             [binary("edgeviewd"), "--token", token, "--root", self.root, "--cafile", self.d.ca,
-             "--log-level", "info"], stdout=self.devlog, stderr=subprocess.STDOUT, env=env)
+             "--log-level", "info"], stdout=self.devlog, stderr=subprocess.STDOUT,
+            env=proc_env(env))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with open(self.devlog.name) as f:

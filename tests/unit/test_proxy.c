@@ -29,8 +29,10 @@ test_pick(void **state)
 	assert_string_equal(pick("proxy:8080", ".example.net", "d.example.net"), "");
 	assert_string_equal(pick("proxy:8080", "other.net, 127.0.0.1", "127.0.0.1"), "");
 	assert_string_equal(pick("proxy:8080", "xample.net", "d.example.net"), "proxy:8080");
-	assert_string_equal(pick("proxy:8080", "other.net,localhost", "d.example.net"), "proxy:8080");
-	assert_ev_err(ev_proxy_pick("http://user:pw@proxy:8080", NULL, "h", out), EV_ERR_INVALID_ARG);
+	assert_string_equal(pick("proxy:8080", "other.net,localhost", "d.example.net"),
+	                    "proxy:8080");
+	assert_ev_err(ev_proxy_pick("http://user:pw@proxy:8080", NULL, "h", out),
+	              EV_ERR_INVALID_ARG);
 	assert_string_equal(out, "");
 	assert_ev_err(ev_proxy_pick("socks5://proxy:1080", NULL, "h", out), EV_ERR_INVALID_ARG);
 	assert_ev_err(ev_proxy_pick("http://proxy", NULL, "h", out), EV_ERR_INVALID_ARG);
