@@ -8,13 +8,13 @@
 /* The soname of Debian's libpcap0.8 package. */
 #define PCAPDL_SONAME "libpcap.so.0.8"
 
-#define PCAPDL_SYM(field, name)                                                  \
-	do {                                                                     \
-		*(void **)(&pl->field) = dlsym(pl->handle, name);                \
-		if (pl->field == NULL) {                                         \
-			snprintf(err, errlen, "libpcap has no %s", name);        \
-			goto fail;                                               \
-		}                                                                \
+#define PCAPDL_SYM(field, name)                                           \
+	do {                                                              \
+		*(void **)(&pl->field) = dlsym(pl->handle, name);         \
+		if (pl->field == NULL) {                                  \
+			snprintf(err, errlen, "libpcap has no %s", name); \
+			goto fail;                                        \
+		}                                                         \
 	} while (0)
 
 int
@@ -23,7 +23,7 @@ pcapdl_load(struct pcapdl *pl, char *err, size_t errlen)
 	memset(pl, 0, sizeof(*pl));
 	if ((pl->handle = dlopen(PCAPDL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		snprintf(err, errlen, "cannot load %s (install libpcap0.8): %s", PCAPDL_SONAME,
-			 dlerror());
+		         dlerror());
 		return -1;
 	}
 	PCAPDL_SYM(create, "pcap_create");
