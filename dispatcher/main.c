@@ -17,6 +17,7 @@
 #include "disp.h"
 #include "ev_err.h"
 #include "ev_log.h"
+#include "ev_ws.h"
 
 #define DISP_VERSION "0.1.0"
 
@@ -142,19 +143,6 @@ parse_proxies(struct disp *d)
 	return 0;
 }
 
-static void
-lws_log_to_ev(int level, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (n > 0 && line[n - 1] == '\n')
-		n--;
-	if (level & LLL_ERR)
-		ev_log_warn("lws: %.*s", (int)n, line);
-	else
-		ev_log_debug("lws: %.*s", (int)n, line);
-}
-
 static int
 load_settings(struct disp *d, int argc, char **argv, bool *dump)
 {
@@ -278,7 +266,7 @@ main(int argc, char **argv)
 	if (disp_tables_new(&d) != 0)
 		goto out;
 	raise_fd_limit();
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ev);
+	lws_set_log_level(LLL_ERR | LLL_WARN, ev_ws_lws_log);
 
 	memset(protocols, 0, sizeof(protocols));
 	protocols[0].name = "edge-view";

@@ -49,9 +49,9 @@ vec_add(struct vec *v)
 	return p;
 }
 
-/* Send one dump request of the given header and run cb on every answer. */
-static int
-nl_dump(uint16_t type, const void *hdr, size_t hdrlen, mnl_cb_t cb, struct vec *v)
+int
+net_nl_dump(int bus, uint16_t type, const void *hdr, size_t hdrlen, mnl_cb_t cb, void *data,
+            const int *cb_err)
 {
 	struct mnl_socket *nl = NULL;
 	struct nlmsghdr *nlh;
@@ -69,8 +69,7 @@ nl_dump(uint16_t type, const void *hdr, size_t hdrlen, mnl_cb_t cb, struct vec *
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq = (unsigned)time(NULL);
 	memcpy(mnl_nlmsg_put_extra_header(nlh, hdrlen), hdr, hdrlen);
-	if ((nl = mnl_socket_open(NETLINK_ROUTE)) == NULL ||
-	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if ((nl = mnl_socket_open(bus)) == NULL || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		r = EV_ERR_SYSTEM;
 		goto out;
 	}
@@ -84,9 +83,9 @@ nl_dump(uint16_t type, const void *hdr, size_t hdrlen, mnl_cb_t cb, struct vec *
 			r = EV_ERR_IO;
 			goto out;
 		}
-		cr = mnl_cb_run(buf, (size_t)got, seq, portid, cb, v);
-		if (v->err != 0) {
-			r = v->err;
+		cr = mnl_cb_run(buf, (size_t)got, seq, portid, cb, data);
+		if (*cb_err != 0) {
+			r = *cb_err;
 			goto out;
 		}
 		if (cr == MNL_CB_STOP)
@@ -102,6 +101,12 @@ out:
 		mnl_socket_close(nl);
 	free(buf);
 	return r;
+}
+
+static int
+nl_dump(uint16_t type, const void *hdr, size_t hdrlen, mnl_cb_t cb, struct vec *v)
+{
+	return net_nl_dump(NETLINK_ROUTE, type, hdr, hdrlen, cb, v, &v->err);
 }
 
 static uint32_t

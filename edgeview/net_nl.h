@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libmnl/libmnl.h>
+
 #include "ev_attr.h"
 
 /* Most entries one dump may return; a bigger table is refused, not cut. */
@@ -46,6 +48,11 @@ struct net_neigh {
 };
 
 /* IPv4 dumps; *out is malloc'd (free() it), *n its length. */
+/* One netlink dump on bus (NETLINK_ROUTE, NETLINK_SOCK_DIAG): send type with
+ * the family header hdr, run cb(data) on every answer; a callback reports
+ * its own failure through *cb_err, which ends the dump with that code. */
+int net_nl_dump(int bus, uint16_t type, const void *hdr, size_t hdrlen, mnl_cb_t cb, void *data,
+                const int *cb_err) EV_WARN_UNUSED;
 int net_nl_routes(struct net_route **out, size_t *n) EV_WARN_UNUSED;
 int net_nl_rules(struct net_rule **out, size_t *n) EV_WARN_UNUSED;
 int net_nl_neighs(struct net_neigh **out, size_t *n) EV_WARN_UNUSED;

@@ -22,7 +22,6 @@
 #include "net.h"
 #include "net_nl.h"
 
-#define SOCK_RECV_BUF 32768
 #define SOCK_COMM_MAX 64
 
 struct sock_ent {
@@ -83,58 +82,14 @@ diag_cb(const struct nlmsghdr *nlh, void *data)
 static int
 diag_dump(struct sock_list *l, uint8_t family, uint8_t proto, uint32_t states)
 {
-	struct mnl_socket *nl = NULL;
 	struct inet_diag_req_v2 req = {0};
-	struct nlmsghdr *nlh;
-	char *buf = NULL;
-	unsigned seq, portid;
-	ssize_t got;
-	int r, cr;
 
-	if ((buf = malloc(SOCK_RECV_BUF)) == NULL)
-		return EV_ERR_NOMEM;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq = (unsigned)time(NULL);
 	req.sdiag_family = family;
 	req.sdiag_protocol = proto;
 	req.idiag_states = states;
-	memcpy(mnl_nlmsg_put_extra_header(nlh, sizeof(req)), &req, sizeof(req));
 	l->proto = proto;
-	if ((nl = mnl_socket_open(NETLINK_SOCK_DIAG)) == NULL ||
-	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = EV_ERR_SYSTEM;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		r = EV_ERR_IO;
-		goto out;
-	}
-	for (;;) {
-		if ((got = mnl_socket_recvfrom(nl, buf, SOCK_RECV_BUF)) <= 0) {
-			r = EV_ERR_IO;
-			goto out;
-		}
-		cr = mnl_cb_run(buf, (size_t)got, seq, portid, diag_cb, l);
-		if (l->err != 0) {
-			r = l->err;
-			goto out;
-		}
-		if (cr == MNL_CB_STOP)
-			break;
-		if (cr == MNL_CB_ERROR) {
-			r = EV_ERR_IO;
-			goto out;
-		}
-	}
-	r = 0;
-out:
-	if (nl != NULL)
-		mnl_socket_close(nl);
-	free(buf);
-	return r;
+	return net_nl_dump(NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY, &req, sizeof(req), diag_cb, l,
+	                   &l->err);
 }
 
 static int

@@ -100,8 +100,8 @@ static const struct lws_protocols client_protocols[] = {
         {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static void
-lws_log_to_ev(int level, const char *line)
+void
+ev_ws_lws_log(int level, const char *line)
 {
 	size_t n = strlen(line);
 
@@ -123,7 +123,7 @@ ev_ws_loop_new(const struct ev_ws_loop_cfg *cfg, struct ev_ws_loop **out)
 
 	*out = NULL;
 	/* lws's own notices are noise for a CLI; errors go to our log. */
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ev);
+	lws_set_log_level(LLL_ERR | LLL_WARN, ev_ws_lws_log);
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return EV_ERR_NOMEM;
 	if ((l->loop = ev_loop_new(EVBACKEND_EPOLL)) == NULL) {

@@ -41,6 +41,9 @@ struct ev_ws_loop_cfg {
 };
 
 int ev_ws_loop_new(const struct ev_ws_loop_cfg *cfg, struct ev_ws_loop **out) EV_WARN_UNUSED;
+/* libwebsockets' log lines into ev_log: errors as warnings, the rest at
+ * debug level (for lws_set_log_level()). */
+void ev_ws_lws_log(int level, const char *line);
 void ev_ws_loop_free(struct ev_ws_loop *l);
 
 /* Callbacks must not free the ev_ws that calls them: defer that to the loop. */
