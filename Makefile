@@ -28,8 +28,11 @@ endif
 PKGS := openssl jansson libssh
 # libwebsockets only for the programs, never for lib/ parsers or their tests
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libssh is not linked: lib/ev_sshdl.c loads it on first use (memory per idle process).
+PKG_LIBS := $(shell pkg-config --libs openssl jansson 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+# Unit tests may call libssh directly as an oracle for our SSH-key parsing.
+TEST_LIBS := $(CMOCKA_LIBS) $(shell pkg-config --libs libssh 2>/dev/null)
 
 WARNINGS := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wold-style-definition -Wpointer-arith -Wformat=2 -Wformat-security \
@@ -156,13 +159,13 @@ $(BUILD)/tests/unit/%.o: ALL_CFLAGS += -DEV_TEST_DATA='"$(CURDIR)/tests/data"' -
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/ev_test.o $(LIBEV)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBEV) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBEV) $(PKG_LIBS) $(TEST_LIBS)
 
 # Unit tests of the device's commands (test_ed_*.c) link libedgeviewd.a too.
 $(BUILD)/tests/unit/test_ed_%.o: ALL_CFLAGS += -Iedgeview
 $(BUILD)/tests/unit/test_ed_%: $(BUILD)/tests/unit/test_ed_%.o $(BUILD)/tests/unit/ev_test.o $(EDGEVIEWD_LIB) $(LIBEV)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(EDGEVIEWD_LIB) $(LIBEV) $(EDGEVIEWD_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(EDGEVIEWD_LIB) $(LIBEV) $(EDGEVIEWD_LIBS) $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_main.o $(LIBEV)
 	@$(if $(Q),echo "  LINK    $@")

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libssh/libssh.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -18,6 +17,7 @@
 #include "ev_log.h"
 #include "ev_mem.h"
 #include "ev_sig.h"
+#include "ev_sshdl.h"
 #include "ev_sshwire.h"
 
 /* Longest key type name we look at (OpenSSH's longest is about 45). */
@@ -102,7 +102,9 @@ classify_type(const char *s, size_t n, const struct keytype **kt)
 	name[n] = '\0';
 	/* libssh knows DSA, the certificate and the security-key types (and a
 	 * few aliases such as "rsa"); the name patterns catch newer ones. */
-	if (ssh_key_type_from_name(name) != SSH_KEYTYPE_UNKNOWN ||
+	const struct ev_sshdl *L = ev_sshdl();
+
+	if ((L != NULL && L->key_type_from_name(name) != SSH_KEYTYPE_UNKNOWN) ||
 	    (n > 3 && memcmp(name, "sk-", 3) == 0) || span_contains(s, n, "-cert-v0") ||
 	    span_contains(s, n, "@openssh.com"))
 		return TYPE_REFUSED;
@@ -357,19 +359,22 @@ ev_pubkey_from_ssh_blob(const uint8_t *blob, size_t len, struct ev_pubkey **out)
 static int
 libssh_check(const char *b64, size_t len, const struct keytype *kt)
 {
+	const struct ev_sshdl *L = ev_sshdl();
 	char *s = NULL;
 	ssh_key key = NULL;
 	int r;
 
+	if (L == NULL)
+		return EV_ERR_LIBSSH;
 	if ((s = ev_strndup(b64, len)) == NULL)
 		return EV_ERR_NOMEM;
-	if (ssh_pki_import_pubkey_base64(s, kt->ssh, &key) != SSH_OK) {
+	if (L->pki_import_pubkey_base64(s, kt->ssh, &key) != SSH_OK) {
 		r = EV_ERR_AUTHKEY_BLOB;
 		goto out;
 	}
-	r = ssh_key_type(key) == kt->ssh ? 0 : EV_ERR_AUTHKEY_MISMATCH;
+	r = L->key_type(key) == kt->ssh ? 0 : EV_ERR_AUTHKEY_MISMATCH;
 out:
-	ssh_key_free(key);
+	L->key_free(key);
 	free(s);
 	return r;
 }

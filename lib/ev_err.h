@@ -96,6 +96,7 @@
 	/* crypto, keys, authorized_keys (-140..-159) */                                 \
 	X(EV_ERR_KEY_PASSPHRASE, -140, "private key passphrase is missing or wrong")     \
 	X(EV_ERR_KEY_UNSUPPORTED, -141, "private key format not supported; use PKCS#8")  \
+	X(EV_ERR_LIBSSH, -142, "libssh cannot be loaded")                                \
 	/* edgeviewd: queries, paths, commands (-160..-199) */                           \
 	X(EV_ERR_QUERY_CHARS, -160, "query contains characters that are not allowed")    \
 	X(EV_ERR_QUERY_UNKNOWN, -161, "unknown command")                                 \

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libssh/libssh.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -26,6 +25,7 @@
 #include "ev_file.h"
 #include "ev_limits.h"
 #include "ev_mem.h"
+#include "ev_sshdl.h"
 #include "ev_sshwire.h"
 
 /* RSA moduli we accept: EVE takes any size, but below 1024 bits is a toy, and
@@ -809,6 +809,7 @@ ssh_type_of(const EVP_PKEY *pk)
 static int
 privkey_from_openssh(const struct pem_block *b, const char *passphrase, EVP_PKEY **out)
 {
+	const struct ev_sshdl *L = ev_sshdl();
 	static const char begin[] = "-----BEGIN " OPENSSH_PEM_NAME "-----\n";
 	static const char end[] = "\n-----END " OPENSSH_PEM_NAME "-----\n";
 	struct ev_buf *text = NULL;
@@ -824,6 +825,10 @@ privkey_from_openssh(const struct pem_block *b, const char *passphrase, EVP_PKEY
 	int r;
 
 	*out = NULL;
+	if (L == NULL) {
+		r = EV_ERR_LIBSSH;
+		goto out;
+	}
 	if ((size_t)b->len < sizeof(OPENSSH_MAGIC) ||
 	    memcmp(b->data, OPENSSH_MAGIC, sizeof(OPENSSH_MAGIC)) != 0) {
 		r = EV_ERR_KEY_PARSE;
@@ -852,12 +857,12 @@ privkey_from_openssh(const struct pem_block *b, const char *passphrase, EVP_PKEY
 	    (r = ev_b64_encode(EV_B64_STD, b->data, (size_t)b->len, text)) != 0 ||
 	    (r = ev_buf_put_str(text, end)) != 0)
 		goto out;
-	if (ssh_pki_import_privkey_base64(ev_buf_str(text), encrypted ? passphrase : NULL, NULL,
-	                                  NULL, &key) != SSH_OK) {
+	if (L->pki_import_privkey_base64(ev_buf_str(text), encrypted ? passphrase : NULL, NULL,
+	                                 NULL, &key) != SSH_OK) {
 		r = encrypted ? EV_ERR_KEY_PASSPHRASE : EV_ERR_KEY_PARSE;
 		goto out;
 	}
-	type = ssh_key_type(key);
+	type = L->key_type(key);
 	if (!encrypted) {
 		/* libssh agrees with our reading: done. */
 		if (type != ssh_type_of(pk)) {
@@ -874,7 +879,7 @@ privkey_from_openssh(const struct pem_block *b, const char *passphrase, EVP_PKEY
 		r = type == SSH_KEYTYPE_RSA ? EV_ERR_KEY_UNSUPPORTED : EV_ERR_KEY_TYPE;
 		goto out;
 	}
-	if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &exported) != SSH_OK ||
+	if (L->pki_export_privkey_base64(key, NULL, NULL, NULL, &exported) != SSH_OK ||
 	    exported == NULL) {
 		r = EV_ERR_KEY_PARSE;
 		goto out;
@@ -897,9 +902,10 @@ out:
 	pem_block_free(&eb);
 	if (exported != NULL) {
 		ev_memzero(exported, strlen(exported));
-		ssh_string_free_char(exported);
+		L->string_free_char(exported);
 	}
-	ssh_key_free(key);
+	if (L != NULL)
+		L->key_free(key);
 	ev_buf_free(text);
 	return r;
 }
