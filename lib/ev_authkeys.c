@@ -194,8 +194,6 @@ rsa_from_blob(struct ev_sshwire *w, EVP_PKEY **out)
 	const uint8_t *e, *n;
 	size_t elen, nlen;
 	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
 	BIGNUM *be = NULL, *bn = NULL;
 	int r;
 
@@ -220,21 +218,13 @@ rsa_from_blob(struct ev_sshwire *w, EVP_PKEY **out)
 	if ((be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
 	    (bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL || (bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1) {
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) != 1) {
 		r = EV_ERR_NOMEM;
 		goto out;
 	}
-	if (EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-		r = EV_ERR_AUTHKEY_BLOB;
-		goto out;
-	}
-	r = 0;
+	r = ev_pkey_fromdata("RSA", EVP_PKEY_PUBLIC_KEY, bld, EV_ERR_AUTHKEY_BLOB, out);
+	bld = NULL;
 out:
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(be);
 	BN_free(bn);
@@ -247,8 +237,6 @@ ecdsa_from_blob(struct ev_sshwire *w, const struct keytype *kt, EVP_PKEY **out)
 	const uint8_t *q;
 	size_t qlen;
 	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
 	int r;
 
 	*out = NULL;
@@ -265,22 +253,14 @@ ecdsa_from_blob(struct ev_sshwire *w, const struct keytype *kt, EVP_PKEY **out)
 	}
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, kt->group, 0) != 1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, q, qlen) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1) {
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, q, qlen) != 1) {
 		r = EV_ERR_NOMEM;
 		goto out;
 	}
 	/* Fails for a point that is not on the curve. */
-	if (EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-		r = EV_ERR_AUTHKEY_BLOB;
-		goto out;
-	}
-	r = 0;
+	r = ev_pkey_fromdata("EC", EVP_PKEY_PUBLIC_KEY, bld, EV_ERR_AUTHKEY_BLOB, out);
+	bld = NULL;
 out:
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	return r;
 }

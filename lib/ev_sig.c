@@ -585,6 +585,30 @@ mpint_bn(struct ev_sshwire *w, bool secret)
 
 /* RSA: mpint n, e, d, iqmp, p, q.  The public blob is type, e, n.  OpenSSL 3.0
  * wants the CRT exponents too: d mod (p - 1) and d mod (q - 1). */
+
+int
+ev_pkey_fromdata(const char *type, int selection, OSSL_PARAM_BLD *bld, int bad_code, EVP_PKEY **out)
+{
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	int r;
+
+	*out = NULL;
+	if (bld == NULL || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1) {
+		r = EV_ERR_CRYPTO;
+		goto out;
+	}
+	/* Fails for parameters that make no key, e.g. a point off the curve. */
+	r = EVP_PKEY_fromdata(ctx, out, selection, params) == 1 ? 0 : bad_code;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params); /* secret BNs went to its secure, wiped part */
+	OSSL_PARAM_BLD_free(bld);
+	return r;
+}
+
 static int
 openssh_rsa(struct ev_sshwire *kw, struct ev_sshwire *pw, EVP_PKEY **out)
 {
@@ -592,8 +616,7 @@ openssh_rsa(struct ev_sshwire *kw, struct ev_sshwire *pw, EVP_PKEY **out)
 	BIGNUM *pn = NULL, *pe = NULL, *dp = NULL, *dq = NULL, *t = NULL;
 	BN_CTX *bnctx = NULL;
 	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL, *chk = NULL;
+	EVP_PKEY_CTX *chk = NULL;
 	int r;
 
 	*out = NULL;
@@ -619,17 +642,14 @@ openssh_rsa(struct ev_sshwire *kw, struct ev_sshwire *pw, EVP_PKEY **out)
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, q) != 1 ||
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, dp) != 1 ||
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, dq) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, iqmp) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1) {
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, iqmp) != 1) {
 		r = EV_ERR_CRYPTO;
 		goto out;
 	}
-	if (EVP_PKEY_fromdata(ctx, out, EVP_PKEY_KEYPAIR, params) != 1) {
-		r = EV_ERR_KEY_PARSE;
+	r = ev_pkey_fromdata("RSA", EVP_PKEY_KEYPAIR, bld, EV_ERR_KEY_PARSE, out);
+	bld = NULL;
+	if (r != 0)
 		goto out;
-	}
 	/* n = p q, e d = 1 and the CRT values must all agree. */
 	if ((chk = EVP_PKEY_CTX_new_from_pkey(NULL, *out, NULL)) == NULL ||
 	    EVP_PKEY_pairwise_check(chk) != 1) {
@@ -641,8 +661,6 @@ openssh_rsa(struct ev_sshwire *kw, struct ev_sshwire *pw, EVP_PKEY **out)
 	r = 0;
 out:
 	EVP_PKEY_CTX_free(chk);
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params); /* the secret BNs went to its secure, wiped part */
 	OSSL_PARAM_BLD_free(bld);
 	BN_CTX_free(bnctx);
 	BN_free(n);
@@ -668,8 +686,6 @@ openssh_ecdsa(struct ev_sshwire *kw, struct ev_sshwire *pw, const char *curve, c
 	size_t qlen, pqlen;
 	BIGNUM *d = NULL;
 	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
 	int r;
 
 	*out = NULL;
@@ -684,22 +700,14 @@ openssh_ecdsa(struct ev_sshwire *kw, struct ev_sshwire *pw, const char *curve, c
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
 	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, q, qlen) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1) {
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1) {
 		r = EV_ERR_CRYPTO;
 		goto out;
 	}
-	/* Fails for a point off the curve; d against Q is checked by the caller. */
-	if (EVP_PKEY_fromdata(ctx, out, EVP_PKEY_KEYPAIR, params) != 1) {
-		r = EV_ERR_KEY_PARSE;
-		goto out;
-	}
-	r = 0;
+	/* d against Q is checked by the caller. */
+	r = ev_pkey_fromdata("EC", EVP_PKEY_KEYPAIR, bld, EV_ERR_KEY_PARSE, out);
+	bld = NULL;
 out:
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	BN_clear_free(d);
 	return r;

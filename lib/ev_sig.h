@@ -81,6 +81,13 @@ int ev_sig_sign(const struct ev_privkey *k, const uint8_t *msg, size_t msglen, u
 int ev_privkey_generate(enum ev_key_kind kind, struct ev_privkey **out) EV_WARN_UNUSED;
 /* An RSA key of 2048..8192 bits. */
 int ev_privkey_generate_rsa(unsigned int bits, struct ev_privkey **out) EV_WARN_UNUSED;
+/* A key of OpenSSL type "RSA" or "EC" from the parameters in bld, which is
+ * consumed.  selection: EVP_PKEY_PUBLIC_KEY or EVP_PKEY_KEYPAIR.
+ * EV_ERR_CRYPTO if OpenSSL cannot start, bad_code if the parameters make no
+ * valid key (a point off the curve). */
+typedef struct ossl_param_bld_st OSSL_PARAM_BLD;
+int ev_pkey_fromdata(const char *type, int selection, OSSL_PARAM_BLD *bld, int bad_code,
+                     EVP_PKEY **out) EV_WARN_UNUSED;
 /* PEM (PKCS#8) of a private key, or PUBLIC KEY of a public one, malloc'd. */
 int ev_privkey_to_pem(const struct ev_privkey *k, char **out) EV_WARN_UNUSED;
 int ev_pubkey_to_pem(const struct ev_pubkey *k, char **out) EV_WARN_UNUSED;

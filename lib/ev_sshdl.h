@@ -16,11 +16,12 @@ struct ev_sshdl {
 	enum ssh_keytypes_e (*key_type)(const ssh_key key);
 	void (*key_free)(ssh_key key);
 	int (*pki_import_pubkey_base64)(const char *b64_key, enum ssh_keytypes_e type,
-					ssh_key *pkey);
+	                                ssh_key *pkey);
 	int (*pki_import_privkey_base64)(const char *b64_key, const char *passphrase,
-					 ssh_auth_callback auth_fn, void *auth_data, ssh_key *pkey);
+	                                 ssh_auth_callback auth_fn, void *auth_data, ssh_key *pkey);
 	int (*pki_export_privkey_base64)(const ssh_key privkey, const char *passphrase,
-					 ssh_auth_callback auth_fn, void *auth_data, char **b64_key);
+	                                 ssh_auth_callback auth_fn, void *auth_data,
+	                                 char **b64_key);
 	void (*string_free_char)(char *s);
 };
 
