@@ -8,6 +8,7 @@
  *	                    [--dev-policy on] [--app-policy off] [--ext-policy off]
  */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +32,13 @@ static void
 mint_usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: edgeview token mint --key FILE --dispatcher HOST:PORT[/PATH] --device "
-	        "UUID\n"
-	        "                           [--ttl DURATION] [--inst N] [--aut 0|1|2] [--enc]\n"
-	        "Prints a session token signed with the controller key FILE (P-256, PEM).\n"
+	        "usage: edgeview token mint --key FILE [--cert FILE] --dispatcher "
+	        "HOST:PORT[/PATH]\n"
+	        "                           --device UUID [--ttl DURATION] [--inst N] [--aut "
+	        "0|1|2]\n"
+	        "                           [--enc]\n"
+	        "Prints a session token signed with the controller key FILE (P-256, PEM).  With\n"
+	        "--cert, the controller certificate must hold that key's public half.\n"
 	        "The path defaults to /edge-view; DURATION is like 90s, 30m, 1h, 2d (default "
 	        "1h).\n");
 }
@@ -69,7 +73,8 @@ parse_duration(const char *s, uint64_t *out)
 static int
 token_mint(int argc, char **argv)
 {
-	const char *keyfile = NULL, *disp = NULL, *device = NULL, *ttl = "1h";
+	const char *keyfile = NULL, *certfile = NULL, *disp = NULL, *device = NULL, *ttl = "1h";
+	struct ev_pubkey *cert = NULL, *pub = NULL;
 	struct ev_jwt_claims c = {0};
 	struct ev_privkey *key = NULL;
 	struct ev_buf *kb = NULL;
@@ -84,7 +89,7 @@ token_mint(int argc, char **argv)
 		if (strcmp(argv[i], "--key") == 0 && more)
 			keyfile = argv[++i];
 		else if (strcmp(argv[i], "--cert") == 0 && more)
-			i++; /* accepted for symmetry with install; the key signs */
+			certfile = argv[++i];
 		else if (strcmp(argv[i], "--dispatcher") == 0 && more)
 			disp = argv[++i];
 		else if (strcmp(argv[i], "--device") == 0 && more)
@@ -131,6 +136,21 @@ token_mint(int argc, char **argv)
 		fprintf(stderr, "edgeview token mint: %s: %s\n", keyfile, ev_strerror(r));
 		goto out;
 	}
+	/* With the certificate the device will verify against, refuse a key
+	 * that does not go with it: the token would be rejected on the device. */
+	if (certfile != NULL) {
+		if ((r = ev_pubkey_from_pem_file(certfile, &cert)) != 0 ||
+		    (r = ev_privkey_public(key, &pub)) != 0) {
+			fprintf(stderr, "edgeview token mint: %s: %s\n", certfile, ev_strerror(r));
+			goto out;
+		}
+		if (EVP_PKEY_eq(ev_pubkey_evp(cert), ev_pubkey_evp(pub)) != 1) {
+			fprintf(stderr, "edgeview token mint: %s does not belong to the key %s\n",
+			        certfile, keyfile);
+			r = EV_ERR_INVALID_ARG;
+			goto out;
+		}
+	}
 	if ((r = ev_random(raw, sizeof(raw))) != 0 || (kb = ev_buf_new(64)) == NULL ||
 	    (r = ev_b64_encode(EV_B64_URL_RAW, raw, sizeof(raw), kb)) != 0)
 		goto fail;
@@ -150,6 +170,8 @@ out:
 	ev_memzero(raw, sizeof(raw));
 	ev_strfreezero(tok);
 	ev_buf_free(kb);
+	ev_pubkey_free(cert);
+	ev_pubkey_free(pub);
 	ev_privkey_free(key);
 	return ret;
 }

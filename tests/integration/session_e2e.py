@@ -187,6 +187,22 @@ async def t_path_escapes(s, token):
     os.unlink(os.path.join(s.root, "escape"))
 
 
+async def t_mint_checks_cert(s):
+    """token mint --cert refuses a key that is not the certificate's."""
+    cert = os.path.join(s.w.path, "controller-cert.pem")
+    other = os.path.join(s.w.path, "other.key")
+    subprocess.run(["openssl", "req", "-new", "-x509", "-key", s.key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=controller"], check=True, capture_output=True)
+    subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
+                    other], check=True)
+    base = [binary("edgeview"), "token", "mint", "--cert", cert, "--dispatcher", "h:1",
+            "--device", UUID]
+    eq(run(*base, "--key", s.key).returncode, 0, "matching key")
+    p = run(*base, "--key", other)
+    eq(p.returncode, 2, "other key")
+    check("does not belong" in p.stderr, p.stderr)
+
+
 async def t_no_device(s):
     other = s.mint(device="11111111-2222-3333-4444-555555555555")
     p = s.query(other, "ps")
@@ -318,6 +334,7 @@ def main():
         res.run("stalled client: device output is not buffered", t_slow_client_backpressure, s,
                 token)
         res.run("no device online: exit 4", t_no_device, s)
+        res.run("token mint --cert checks the key", t_mint_checks_cert, s)
         res.run("expired token: exit 2", t_expired_token, s)
         res.run("policy refusals: exit 5, no comma bypass", t_policy_refused, s)
     finally:
