@@ -78,17 +78,7 @@ finish(struct client *c, int status)
 static int
 send_payload(struct client *c, const char *s, size_t len)
 {
-	struct ev_buf *b = ev_buf_new(EV_MAX_ENVELOPE);
-	const char *key = c->jwt->claims.key != NULL ? c->jwt->claims.key : "";
-	int r;
-
-	if (b == NULL)
-		return EV_ERR_NOMEM;
-	if ((r = ev_envelope_seal_hmac((const uint8_t *)key, strlen(key), (const uint8_t *)s, len,
-	                               b)) == 0)
-		r = ev_ws_send(c->ws, ev_buf_ptr(b), ev_buf_len(b), false);
-	ev_buf_free(b);
-	return r;
+	return ev_ws_send_hmac(c->ws, c->jwt->claims.key, (const uint8_t *)s, len, false);
 }
 
 /* The client's end of the session (section 7.1), then out. */

@@ -21,7 +21,6 @@
 
 #include "basics.h"
 #include "cmd.h"
-#include "ev_buf.h"
 #include "ev_cmd.h"
 #include "ev_envelope.h"
 #include "ev_err.h"
@@ -68,16 +67,10 @@ struct device {
 static void
 send_text(struct device *d, const uint8_t *p, size_t len)
 {
-	struct ev_buf *b = ev_buf_new(EV_MAX_ENVELOPE);
-	const char *key = d->jwt->claims.key != NULL ? d->jwt->claims.key : "";
-	int r;
+	int r = ev_ws_send_hmac(d->ws, d->jwt->claims.key, p, len, false);
 
-	if (b == NULL)
-		return;
-	if ((r = ev_envelope_seal_hmac((const uint8_t *)key, strlen(key), p, len, b)) != 0 ||
-	    (r = ev_ws_send(d->ws, ev_buf_ptr(b), ev_buf_len(b), false)) != 0)
+	if (r != 0)
 		ev_log_warn_r(r, "send to client");
-	ev_buf_free(b);
 }
 
 static void

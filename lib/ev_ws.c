@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ev_buf.h"
+#include "ev_envelope.h"
 #include "ev_err.h"
 #include "ev_limits.h"
 #include "ev_log.h"
@@ -666,6 +668,22 @@ ev_ws_send(struct ev_ws *ws, const uint8_t *p, size_t len, bool binary)
 	if (ws->wsi != NULL && ws->open)
 		lws_callback_on_writable(ws->wsi);
 	return 0;
+}
+
+int
+ev_ws_send_hmac(struct ev_ws *ws, const char *key, const uint8_t *p, size_t len, bool binary)
+{
+	struct ev_buf *b = ev_buf_new(EV_MAX_ENVELOPE);
+	int r;
+
+	if (key == NULL)
+		key = "";
+	if (b == NULL)
+		return EV_ERR_NOMEM;
+	if ((r = ev_envelope_seal_hmac((const uint8_t *)key, strlen(key), p, len, b)) == 0)
+		r = ev_ws_send(ws, ev_buf_ptr(b), ev_buf_len(b), binary);
+	ev_buf_free(b);
+	return r;
 }
 
 size_t

@@ -73,6 +73,10 @@ int ev_ws_new(struct ev_ws_loop *l, const struct ev_ws_cfg *cfg, const struct ev
               void *arg, struct ev_ws **out) EV_WARN_UNUSED;
 /* Queue one message (copied). EV_ERR_BUF_FULL beyond the queue cap. */
 int ev_ws_send(struct ev_ws *ws, const uint8_t *p, size_t len, bool binary) EV_WARN_UNUSED;
+/* Seal payload in an HMAC envelope keyed by the token's key (NULL: "")
+ * and queue it: how both endpoints send every message of a session. */
+int ev_ws_send_hmac(struct ev_ws *ws, const char *key, const uint8_t *p, size_t len,
+                    bool binary) EV_WARN_UNUSED;
 /* Bytes waiting to be written. */
 size_t ev_ws_queued(const struct ev_ws *ws);
 bool ev_ws_is_open(const struct ev_ws *ws);
