@@ -73,9 +73,9 @@ client_parse_words(struct client_opts *o, int n, char **w, struct client_parse *
 		/* Go's flag package takes -x and --x alike. */
 		if (a[0] == '-' && a[1] == '-')
 			a++;
-		if (p->line &&
-		    (opt_is(a, "-token") || opt_is(a, "-token-file") || opt_is(a, "-inst") ||
-		     opt_is(a, "-user") || opt_is(a, "-cafile") || opt_is(a, "-insecure"))) {
+		if (p->line && (opt_is(a, "-token") || opt_is(a, "-token-file") ||
+		                opt_is(a, "-inst") || opt_is(a, "-user") || opt_is(a, "-cafile") ||
+		                opt_is(a, "-insecure") || opt_is(a, "-key"))) {
 			fprintf(stderr, "edgeview: %s is for the command line, not a query\n",
 			        w[i]);
 			return CLIENT_USAGE;
@@ -97,6 +97,8 @@ client_parse_words(struct client_opts *o, int n, char **w, struct client_parse *
 			o->inst = (unsigned)v;
 		} else if (opt_is(a, "-user") && more) {
 			o->user = w[++i];
+		} else if (opt_is(a, "-key") && more) {
+			o->key_path = w[++i];
 		} else if (opt_is(a, "-cafile") && more) {
 			o->cafile = w[++i];
 		} else if (opt_is(a, "-insecure")) {

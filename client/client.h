@@ -11,12 +11,13 @@
 /* Exit statuses: each failure class has its own. */
 enum client_exit {
 	CLIENT_OK = 0,
-	CLIENT_ERR = 1,       /* other failures */
-	CLIENT_USAGE = 2,     /* bad command line, query or token */
-	CLIENT_CONNECT = 3,   /* dispatcher unreachable, TLS failure, connection lost */
-	CLIENT_NO_DEVICE = 4, /* nobody serves this token */
-	CLIENT_POLICY = 5,    /* the device's policy refused the command */
-	CLIENT_VERIFY = 6,    /* a signature or MAC did not verify */
+	CLIENT_ERR = 1,         /* other failures */
+	CLIENT_USAGE = 2,       /* bad command line, query or token */
+	CLIENT_CONNECT = 3,     /* dispatcher unreachable, TLS failure, connection lost */
+	CLIENT_NO_DEVICE = 4,   /* nobody serves this token */
+	CLIENT_POLICY = 5,      /* the device's policy refused the command */
+	CLIENT_VERIFY = 6,      /* a signature or MAC did not verify */
+	CLIENT_UNSUPPORTED = 7, /* the device cannot do what the token asks */
 	CLIENT_INTERRUPTED = 130,
 };
 
@@ -25,6 +26,7 @@ struct client_opts {
 	const char *token;
 	unsigned inst;
 	const char *user;
+	const char *key_path; /* -key or EDGEVIEW_KEY: the signing key */
 	const char *cafile;
 	bool insecure;
 	bool colour;

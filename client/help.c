@@ -87,6 +87,11 @@ client_usage(FILE *out)
 	        "                  EDGEVIEW_TOKEN_FILE)\n"
 	        "  -inst N         device instance, for multi-instance tokens\n"
 	        "  -user NAME      who you are, for the device's audit log\n"
+	        "  -key FILE       signing key for tokens that want signed commands (or\n"
+	        "                  EDGEVIEW_KEY): aut 1 the controller's key, aut 2 your SSH\n"
+	        "                  key; by default EdgeviewSshKeyPath, /clientauth/privatekey,\n"
+	        "                  then for aut 2 ssh-agent and ~/.ssh/id_{ed25519,ecdsa,rsa}\n"
+	        "                  (`edgeview key` shows which one is used)\n"
 	        "  -cafile FILE    trust this CA for the dispatcher (or EDGEVIEW_CAFILE)\n"
 	        "  -insecure       do not check the dispatcher's certificate (testing only)\n"
 	        "  -time RANGE     log/: hours ago \"0-0.5\" or RFC3339 range; tcpdump: seconds\n"
@@ -96,6 +101,7 @@ client_usage(FILE *out)
 	        "\n"
 	        "exit status: 0 ok, 1 other failure, 2 usage or token, 3 dispatcher unreachable,\n"
 	        "4 no device online, 5 refused by the device's policy, 6 verification failed,\n"
+	        "7 the device cannot do what the token asks (EVE's device with an enc token),\n"
 	        "130 interrupted; in interactive mode, the status of the last query.\n");
 }
 

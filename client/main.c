@@ -22,6 +22,7 @@
 #include "ev_file.h"
 #include "ev_limits.h"
 #include "ev_mem.h"
+#include "signer.h"
 
 static char *
 read_token_file(const char *path)
@@ -49,10 +50,13 @@ main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "token") == 0)
 		return client_token_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "key") == 0)
+		return client_key_main(argc - 1, argv + 1);
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return CLIENT_ERR;
 	o.token = getenv("EDGEVIEW_TOKEN");
 	o.cafile = getenv("EDGEVIEW_CAFILE");
+	o.key_path = getenv("EDGEVIEW_KEY");
 	o.colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	p->token_file = getenv("EDGEVIEW_TOKEN_FILE");
 	if ((ret = client_parse_words(&o, argc - 1, argv + 1, p)) != CLIENT_OK)

@@ -20,19 +20,25 @@
 #include "ev_cmd.h"
 #include "ev_envelope.h"
 #include "ev_err.h"
+#include "ev_evx.h"
 #include "ev_jwt.h"
 #include "ev_limits.h"
 #include "ev_log.h"
+#include "ev_mem.h"
 #include "ev_query.h"
+#include "ev_sig.h"
 #include "ev_token.h"
 #include "ev_ws.h"
+#include "signer.h"
 
 #define PROBE_TIMEOUT_MS 10000u /* section 4.3 */
 #define LINE_WORDS_MAX   64
+#define HELLO_TIMEOUT_S  10.0 /* the device answers the encryption hello at once */
 
 enum phase {
 	PH_PROBE,      /* HTTPS probe under way */
 	PH_CONNECTING, /* websocket dialled, waiting for the dispatcher's first message */
+	PH_HELLO,      /* enc token: our hello sent, waiting for the device's */
 	PH_IDLE,       /* connected, no command running */
 	PH_RUNNING,    /* a command sent, printing its output */
 	PH_DRAINING,   /* interrupted: dropping its output until +++Done+++ */
@@ -50,6 +56,14 @@ struct client {
 	struct client_parse *lp;
 	char hostname[320];
 	char hash[EV_TOKEN_HASH_BUF];
+	char full_hash[EV_TOKEN_HASH_BUF]; /* what commands name (evxToken) */
+	struct signer *signer;             /* aut 1/2 */
+	/* replay protection and encryption of this connection */
+	char session_id[EV_EVX_ID_LEN + 1];
+	char hello_nonce[EV_EVX_ID_LEN + 1];
+	int64_t seq;
+	struct ev_evx_chan chan;
+	ev_timer hello_w;
 	char *ep_addr; /* from YourEndPointIPAddr: */
 	char *pending; /* a line typed while an interrupted command drains */
 	enum phase phase;
@@ -75,18 +89,61 @@ finish(struct client *c, int status)
 	ev_break(c->l->loop, EVBREAK_ALL);
 }
 
+/*
+ * One message to the device.  sign: a message EVE signs when the token's
+ * aut is 1 or 2 (the command, the final +++Done+++; protocol 6.3).  With
+ * an enc token everything goes through our channel, a signed message as a
+ * whole signed envelope.
+ */
 static int
-send_payload(struct client *c, const char *s, size_t len)
+send_msg(struct client *c, const char *s, size_t len, bool sign)
 {
-	return ev_ws_send_hmac(c->ws, c->jwt->claims.key, (const uint8_t *)s, len, false);
+	static const uint8_t zero[EV_SHA256_LEN];
+	struct ev_buf *env = NULL, *ct = NULL;
+	uint8_t sig[EV_MAX_SIGNATURE];
+	size_t siglen = 0;
+	const uint8_t *p = (const uint8_t *)s;
+	int r;
+
+	sign = sign && c->jwt->claims.aut != EV_AUT_HMAC;
+	if (!sign && !c->jwt->claims.enc)
+		return ev_ws_send_hmac(c->ws, c->jwt->claims.key, p, len, false);
+	if ((env = ev_buf_new(EV_MAX_ENVELOPE)) == NULL) {
+		r = EV_ERR_NOMEM;
+		goto out;
+	}
+	if (sign) {
+		if ((r = signer_sign(c->signer, p, len, sig, sizeof(sig), &siglen)) != 0 ||
+		    (r = ev_envelope_seal_fields(p, len, zero, sig, siglen, NULL, 0, NULL, env)) !=
+		            0)
+			goto out;
+		p = (const uint8_t *)ev_buf_str(env);
+		len = ev_buf_len(env);
+	}
+	if (c->jwt->claims.enc) {
+		if ((ct = ev_buf_new(EV_MAX_ENVELOPE)) == NULL) {
+			r = EV_ERR_NOMEM;
+			goto out;
+		}
+		if ((r = ev_evx_seal(&c->chan, false, p, len, ct)) != 0)
+			goto out;
+		p = (const uint8_t *)ev_buf_str(ct);
+		len = ev_buf_len(ct);
+	}
+	r = ev_ws_send(c->ws, p, len, false);
+out:
+	ev_buf_free(ct);
+	ev_buf_free(env);
+	return r;
 }
 
 /* The client's end of the session (section 7.1), then out. */
 static void
 end_session(struct client *c, int status)
 {
-	if (c->ws != NULL && ev_ws_is_open(c->ws))
-		(void)send_payload(c, "+++Done+++", 10);
+	if (c->ws != NULL && ev_ws_is_open(c->ws) && c->phase != PH_HELLO &&
+	    (!c->jwt->claims.enc || ev_evx_chan_ready(&c->chan)))
+		(void)send_msg(c, "+++Done+++", 10, true);
 	finish(c, status);
 }
 
@@ -131,12 +188,26 @@ send_command(struct client *c, struct ev_cmd *cmd)
 	struct ev_buf *b = ev_buf_new(EV_MAX_CMD_JSON);
 	int r;
 
+	struct timespec now;
+
 	free(cmd->client_ep_addr);
 	cmd->client_ep_addr = strdup(c->ep_addr != NULL ? c->ep_addr : "");
-	if (b == NULL || cmd->client_ep_addr == NULL)
+	/* Replay protection (docs/SECURITY.md); EVE's device ignores it. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	cmd->evx = 1;
+	free(cmd->evx_device);
+	free(cmd->evx_token);
+	free(cmd->evx_session);
+	cmd->evx_device = strdup(c->jwt->claims.sub != NULL ? c->jwt->claims.sub : "");
+	cmd->evx_token = strdup(c->full_hash);
+	cmd->evx_session = strdup(c->session_id);
+	cmd->evx_seq = ++c->seq;
+	cmd->evx_time = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (b == NULL || cmd->client_ep_addr == NULL || cmd->evx_device == NULL ||
+	    cmd->evx_token == NULL || cmd->evx_session == NULL)
 		r = EV_ERR_NOMEM;
 	else if ((r = ev_cmd_encode(cmd, b)) == 0)
-		r = send_payload(c, ev_buf_str(b), ev_buf_len(b));
+		r = send_msg(c, ev_buf_str(b), ev_buf_len(b), true);
 	ev_buf_free(b);
 	if (r != 0) {
 		fprintf(stderr, "edgeview: cannot send the command: %s\n", ev_strerror(r));
@@ -177,11 +248,13 @@ command_end(struct client *c, int status)
 	prompt(c);
 }
 
-/* Connected and the dispatcher has spoken: the session can start. */
+/* Connected, the dispatcher has spoken, and for enc tokens the channel is
+ * up: the session can start. */
 static void
 on_ready(struct client *c)
 {
 	c->phase = PH_IDLE;
+	ev_timer_stop(c->l->loop, &c->hello_w);
 	if (!c->interactive) {
 		if (send_command(c, &c->cmd) != 0)
 			end_session(c, CLIENT_ERR);
@@ -192,6 +265,78 @@ on_ready(struct client *c)
 		return;
 	}
 	prompt(c);
+}
+
+/* enc token: open our channel before anything else (docs/SECURITY.md). */
+static void
+start_hello(struct client *c)
+{
+	const char *key = c->jwt->claims.key != NULL ? c->jwt->claims.key : "";
+	struct ev_buf *b = ev_buf_new(EV_MAX_CMD_JSON);
+	int r;
+
+	if (b == NULL)
+		r = EV_ERR_NOMEM;
+	else if ((r = ev_evx_random_id(c->hello_nonce)) == 0 &&
+	         (r = ev_evx_hello_seal((const uint8_t *)key, strlen(key), c->session_id,
+	                                c->hello_nonce, b)) == 0)
+		r = ev_ws_send(c->ws, (const uint8_t *)ev_buf_str(b), ev_buf_len(b), false);
+	ev_buf_free(b);
+	if (r != 0) {
+		fprintf(stderr, "edgeview: encryption hello: %s\n", ev_strerror(r));
+		finish(c, CLIENT_ERR);
+		return;
+	}
+	c->phase = PH_HELLO;
+	ev_timer_set(&c->hello_w, HELLO_TIMEOUT_S, 0);
+	ev_timer_start(c->l->loop, &c->hello_w);
+}
+
+static void
+on_hello_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (c->phase != PH_HELLO)
+		return;
+	fprintf(stderr, "edgeview: the device did not answer the encryption handshake\n");
+	finish(c, CLIENT_CONNECT);
+}
+
+/* EVE's device cannot do enc (protocol 6.5): say so before any command. */
+static void
+eve_enc_device(struct client *c)
+{
+	fprintf(stderr, "edgeview: this device runs EVE's Edge-View, whose encryption cannot work "
+	                "(each side keys it with a secret it never shares); ask for a token "
+	                "without enc. No command was sent.\n");
+	finish(c, CLIENT_UNSUPPORTED);
+}
+
+static void
+on_hello_answer(struct client *c, const struct ev_envelope *e)
+{
+	const char *key = c->jwt->claims.key != NULL ? c->jwt->claims.key : "";
+	struct ev_evx_hello h;
+	int r;
+
+	if ((r = ev_evx_hello_open(e, (const uint8_t *)key, strlen(key), &h)) != 0 ||
+	    strcmp(h.session, c->session_id) != 0) {
+		fprintf(stderr, "edgeview: the device's encryption handshake did not verify: %s\n",
+		        r != 0 ? ev_strerror(r) : "another session");
+		finish(c, CLIENT_VERIFY);
+		return;
+	}
+	if ((r = ev_evx_chan_init(&c->chan, true, c->o->token, strlen(c->o->token),
+	                          (const uint8_t *)key, strlen(key), c->session_id, c->hello_nonce,
+	                          h.nonce)) != 0) {
+		fprintf(stderr, "edgeview: encryption: %s\n", ev_strerror(r));
+		finish(c, CLIENT_ERR);
+		return;
+	}
+	on_ready(c);
 }
 
 /* ---- interactive lines ---- */
@@ -309,7 +454,19 @@ on_raw(struct client *c, const uint8_t *p, size_t len)
 			finish(c, CLIENT_NO_DEVICE);
 			return;
 		}
-		on_ready(c);
+		if (c->jwt->claims.enc)
+			start_hello(c);
+		else
+			on_ready(c);
+		return;
+	}
+	if (has(p, len, "Edgeview encrypted message")) {
+		if (c->phase == PH_HELLO) {
+			eve_enc_device(c);
+			return;
+		}
+		fprintf(stderr, "edgeview: the device: %.*s", (int)(len < 512 ? len : 512), p);
+		finish(c, CLIENT_VERIFY);
 		return;
 	}
 	if (has(p, len, "no device online")) {
@@ -325,6 +482,7 @@ on_raw(struct client *c, const uint8_t *p, size_t len)
 			c->alone = true; /* decided when the address message follows */
 			return;
 		case PH_RUNNING:
+		case PH_HELLO:
 			fprintf(stderr, "edgeview: no device online\n");
 			command_end(c, CLIENT_NO_DEVICE);
 			return;
@@ -339,13 +497,24 @@ on_raw(struct client *c, const uint8_t *p, size_t len)
 	}
 }
 
+/* The signing key was Ed25519 and the device said no: maybe it is EVE's. */
+static void
+hint_verify_failed(struct client *c)
+{
+	if (c->signer != NULL && signer_kind(c->signer) == EV_KEY_ED25519)
+		fprintf(stderr, "edgeview: the device did not accept the Ed25519 signature; EVE's "
+		                "device accepts only RSA and ECDSA keys: use one with -key\n");
+}
+
 static void
 on_message(void *arg, const uint8_t *p, size_t len, bool binary)
 {
 	struct client *c = arg;
 	const char *key = c->jwt->claims.key != NULL ? c->jwt->claims.key : "";
 	struct ev_envelope e;
-	const uint8_t *done;
+	const uint8_t *done, *msg;
+	uint8_t *pt = NULL;
+	size_t msglen, ptlen = 0;
 	int r;
 
 	if (c->phase == PH_END)
@@ -354,34 +523,68 @@ on_message(void *arg, const uint8_t *p, size_t len, bool binary)
 		on_raw(c, p, len);
 		return;
 	}
-	if ((r = ev_envelope_check_hmac(&e, (const uint8_t *)key, strlen(key), false)) != 0) {
+	if (c->phase == PH_HELLO) {
+		if (ev_evx_is_hello(&e))
+			on_hello_answer(c, &e);
+		else if (ev_envelope_encryption(&e, true) == EV_ENV_GCM_088)
+			eve_enc_device(c); /* a Go device's reply, sealed with its own secret */
+		ev_envelope_free(&e);
+		return;
+	}
+	if (c->jwt->claims.enc)
+		r = ev_evx_open(&c->chan, &e, binary, &pt, &ptlen);
+	else
+		r = ev_envelope_check_hmac(&e, (const uint8_t *)key, strlen(key), false);
+	if (r != 0) {
 		fprintf(stderr, "edgeview: a message from the device did not verify: %s\n",
 		        ev_strerror(r));
 		ev_envelope_free(&e);
 		end_session(c, CLIENT_VERIFY);
 		return;
 	}
+	msg = pt != NULL ? pt : e.message.p;
+	msglen = pt != NULL ? ptlen : e.message.len;
 	if (binary || (c->phase != PH_RUNNING && c->phase != PH_DRAINING)) {
-		/* transfers are not in this client yet; nothing is expected between queries */
+		/* Transfers are not in this client yet.  Between queries only the
+		 * device ending the session is expected (its keys changed). */
+		if (!binary && memmem(msg, msglen, "+++Verify failed+++", 19) != NULL) {
+			client_output(msg, msglen, c->o->colour, stderr);
+			fputc('\n', stderr);
+			finish(c, CLIENT_VERIFY);
+		}
+		goto out;
+	}
+	done = memmem(msg, msglen, "+++Done+++", 10);
+	if (c->phase == PH_RUNNING) {
+		client_output(msg, done != NULL ? (size_t)(done - msg) : msglen, c->o->colour,
+		              stdout);
+		fflush(stdout);
+		if (has(msg, msglen, "cmd policy check failed:"))
+			c->cmd_exit = CLIENT_POLICY;
+		if (has(msg, msglen, "cmd not valid:"))
+			c->cmd_exit = CLIENT_ERR;
+		if (has(msg, msglen, "cmd replay check failed:") ||
+		    has(msg, msglen, "authentication for command failed to verify"))
+			c->cmd_exit = CLIENT_VERIFY;
+		if (has(msg, msglen, "+++Verify failed+++")) {
+			/* EVE's client ends here (protocol 6.6): nothing else follows. */
+			putchar('\n');
+			hint_verify_failed(c);
+			ev_freezero(pt, ptlen);
+			ev_envelope_free(&e);
+			finish(c, CLIENT_VERIFY);
+			return;
+		}
+	}
+	if (done != NULL) {
+		ev_freezero(pt, ptlen);
 		ev_envelope_free(&e);
+		command_end(c, c->phase == PH_DRAINING ? c->exit : c->cmd_exit);
 		return;
 	}
-	done = memmem(e.message.p, e.message.len, "+++Done+++", 10);
-	if (c->phase == PH_RUNNING) {
-		client_output(e.message.p,
-		              done != NULL ? (size_t)(done - e.message.p) : e.message.len,
-		              c->o->colour, stdout);
-		fflush(stdout);
-		if (has(e.message.p, e.message.len, "cmd policy check failed:"))
-			c->cmd_exit = CLIENT_POLICY;
-		if (has(e.message.p, e.message.len,
-		        "authentication for command failed to verify") ||
-		    has(e.message.p, e.message.len, "+++Verify failed+++"))
-			c->cmd_exit = CLIENT_VERIFY;
-	}
+out:
+	ev_freezero(pt, ptlen);
 	ev_envelope_free(&e);
-	if (done != NULL)
-		command_end(c, c->phase == PH_DRAINING ? c->exit : c->cmd_exit);
 }
 
 static void
@@ -481,6 +684,11 @@ connect_ws(struct client *c)
 	wc.max_attempts = 3;
 	c->phase = PH_CONNECTING;
 	c->alone = false;
+	/* Each connection is a new session for replay protection. */
+	ev_evx_chan_wipe(&c->chan);
+	c->seq = 0;
+	if ((r = ev_evx_random_id(c->session_id)) != 0)
+		return r;
 	return ev_ws_new(c->l, &wc, &cb, c, &c->ws);
 }
 
@@ -575,12 +783,18 @@ client_run(const struct client_opts *o)
 	}
 	if (warn != NULL)
 		fprintf(stderr, "edgeview: %s\n", warn);
-	if (c.jwt->claims.aut != 0 || c.jwt->claims.enc) {
-		fprintf(stderr,
-		        "edgeview: this token asks for %s, which this client does not do yet\n",
-		        c.jwt->claims.enc ? "encryption" : "signed commands");
+	if ((r = ev_token_hash(o->token, strlen(o->token), inst, EV_TOKEN_HASH_FULL,
+	                       c.full_hash)) != 0) {
+		fprintf(stderr, "edgeview: token: %s\n", ev_strerror(r));
 		c.exit = CLIENT_USAGE;
 		goto out;
+	}
+	if (c.jwt->claims.aut != EV_AUT_HMAC) {
+		struct signer_opts so = {.aut = c.jwt->claims.aut, .key_path = o->key_path};
+		if (signer_open(&so, &c.signer) != 0) {
+			c.exit = CLIENT_USAGE;
+			goto out;
+		}
 	}
 	/* A bad query is a usage error before any network traffic. */
 	if (!c.interactive && (c.exit = build_cmd(&c, o, &c.cmd)) != CLIENT_OK)
@@ -615,6 +829,8 @@ client_run(const struct client_opts *o)
 	}
 	ev_timer_init(&c.redial_w, on_redial, 0, 0);
 	c.redial_w.data = &c;
+	ev_timer_init(&c.hello_w, on_hello_timeout, HELLO_TIMEOUT_S, 0);
+	c.hello_w.data = &c;
 	ev_signal_init(&c.sigint_w, on_signal, SIGINT);
 	ev_signal_init(&c.sigterm_w, on_signal, SIGTERM);
 	c.sigint_w.data = c.sigterm_w.data = &c;
@@ -628,7 +844,10 @@ client_run(const struct client_opts *o)
 	ev_signal_stop(c.l->loop, &c.sigint_w);
 	ev_signal_stop(c.l->loop, &c.sigterm_w);
 	ev_timer_stop(c.l->loop, &c.redial_w);
+	ev_timer_stop(c.l->loop, &c.hello_w);
 out:
+	ev_evx_chan_wipe(&c.chan);
+	signer_free(c.signer);
 	client_input_free(c.in);
 	ev_ws_free(c.ws);
 	ev_ws_loop_free(c.l);

@@ -16,7 +16,9 @@
 #include <time.h>
 
 #include "client.h"
+#include "ev_authkeys.h"
 #include "ev_buf.h"
+#include "ev_configitems.h"
 #include "ev_crypto.h"
 #include "ev_encoding.h"
 #include "ev_err.h"
@@ -179,11 +181,15 @@ out:
 static void
 install_usage(FILE *out)
 {
-	fprintf(out, "usage: edgeview token install --root DIR --token JWT [--cert FILE]\n"
-	             "                              [--dev-policy on|off] [--app-policy on|off]\n"
-	             "                              [--ext-policy on|off] [--gen-id N]\n"
-	             "Writes DIR/run/edgeview/edge-view-config (and signing-cert.pem from --cert)\n"
-	             "as the device agent does, so edgeviewd can serve the token.\n");
+	fprintf(out,
+	        "usage: edgeview token install --root DIR --token JWT [--cert FILE]\n"
+	        "                              [--dev-policy on|off] [--app-policy on|off]\n"
+	        "                              [--ext-policy on|off] [--gen-id N]\n"
+	        "                              [--ssh-keys AUTHORIZED_KEYS]\n"
+	        "Writes DIR/run/edgeview/edge-view-config (and signing-cert.pem from --cert)\n"
+	        "as the device agent does, so edgeviewd can serve the token.  --ssh-keys sets\n"
+	        "the trusted SSH keys of aut 2 tokens (the config item\n"
+	        "edgeview.authen.publickey in DIR" EV_CI_PATH ").\n");
 }
 
 static int
@@ -198,10 +204,52 @@ onoff(const char *s, bool *out)
 	return 0;
 }
 
+/* The trusted keys of aut 2, where EVE's zedagent keeps them. */
+static int
+install_ssh_keys(const char *root, const char *file)
+{
+	char path[4200], *text = NULL, *slash;
+	size_t len = 0, nbad = 0;
+	struct ev_authkeys *ks = NULL;
+	int r;
+
+	if ((r = ev_file_read_capped(file, EV_MAX_AUTHKEYS_TEXT, &text, &len)) != 0) {
+		fprintf(stderr, "edgeview token install: %s: %s\n", file, ev_strerror(r));
+		return r;
+	}
+	/* Say now what the device would skip. */
+	if ((r = ev_authkeys_parse(text, len, &ks, &nbad)) != 0 || ev_authkeys_count(ks) == 0) {
+		fprintf(stderr, "edgeview token install: %s: no usable SSH public key\n", file);
+		r = r != 0 ? r : EV_ERR_NO_TRUSTED_KEYS;
+		goto out;
+	}
+	if (nbad > 0)
+		fprintf(stderr, "edgeview token install: %s: %zu line(s) are not usable keys\n",
+		        file, nbad);
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", root, EV_CI_PATH) >= sizeof(path)) {
+		r = EV_ERR_TOO_BIG;
+		goto out;
+	}
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	r = ev_dir_ensure(path, 0755);
+	*slash = '/';
+	if (r == 0)
+		r = ev_configitems_set_str(path, EV_CI_EDGEVIEW_PUBKEYS, text);
+	if (r != 0)
+		fprintf(stderr, "edgeview token install: %s: %s\n", path, ev_strerror(r));
+	else
+		printf("installed %zu trusted SSH key(s) in %s\n", ev_authkeys_count(ks), path);
+out:
+	ev_authkeys_free(ks);
+	free(text);
+	return r;
+}
+
 static int
 token_install(int argc, char **argv)
 {
-	const char *root = NULL, *token = getenv("EDGEVIEW_TOKEN"), *cert = NULL;
+	const char *root = NULL, *token = getenv("EDGEVIEW_TOKEN"), *cert = NULL, *sshkeys = NULL;
 	struct ev_evcfg cfg = {0};
 	struct ev_jwt *jwt = NULL;
 	char dir[4096], path[4200], *pem = NULL;
@@ -218,6 +266,8 @@ token_install(int argc, char **argv)
 			token = argv[++i];
 		else if (strcmp(argv[i], "--cert") == 0 && more)
 			cert = argv[++i];
+		else if (strcmp(argv[i], "--ssh-keys") == 0 && more)
+			sshkeys = argv[++i];
 		else if (strcmp(argv[i], "--dev-policy") == 0 && more &&
 		         onoff(argv[i + 1], &cfg.dev_policy) == 0)
 			i++;
@@ -266,6 +316,8 @@ token_install(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (sshkeys != NULL && (r = install_ssh_keys(root, sshkeys)) != 0)
+		goto out;
 	printf("installed %s/edge-view-config (expires %llu)\n", dir, (unsigned long long)cfg.exp);
 	r = 0;
 out:

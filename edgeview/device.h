@@ -19,6 +19,8 @@ struct device_opts {
 	bool insecure;          /* tests only */
 	const char *audit_file; /* append-only audit log, or NULL for the default */
 	double status_debounce; /* seconds; 0 for EVE's 15 */
+	bool strict;            /* refuse commands without replay protection */
+	unsigned replay_window; /* seconds; 0 for REPLAY_WINDOW_DEFAULT */
 };
 
 /* Runs until the token expires, a signal arrives, or a fatal error.

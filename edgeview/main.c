@@ -13,6 +13,7 @@
 #include "device.h"
 #include "ev_log.h"
 #include "local.h"
+#include "replay.h"
 #include "supervisor.h"
 
 static void
@@ -21,11 +22,17 @@ usage(FILE *out)
 	fprintf(out,
 	        "usage: edgeviewd --token JWT [--inst N] [--cafile FILE] [--root DIR]\n"
 	        "                 [--proxy HOST:PORT] [--audit-file PATH] [--log-level L]\n"
+	        "                 [--strict] [--replay-window SECONDS]\n"
 	        "       edgeviewd local [--root DIR] QUERY [-time T] [-line N] [-json] "
 	        "[-type app|dev]\n"
 	        "       edgeviewd --help\n\n"
 	        "The token may also come from EDGEVIEW_TOKEN.  --root prefixes every EVE path\n"
-	        "(/run/edgeview, /persist, /config, /proc, /sys).\n");
+	        "(/run/edgeview, /persist, /config, /proc, /sys).\n\n"
+	        "Commands from our edgeview client carry replay protection (device, token,\n"
+	        "connection, sequence number, time); --replay-window bounds the clock skew\n"
+	        "accepted (default 120 s).  Commands without it come from EVE's Go client and\n"
+	        "are accepted and logged, unless --strict (or EDGEVIEW_STRICT=1) refuses them.\n"
+	        "See docs/SECURITY.md.\n");
 }
 
 int
@@ -43,6 +50,7 @@ main(int argc, char **argv)
 	int ret;
 	o.root = "/";
 	o.token = getenv("EDGEVIEW_TOKEN");
+	o.strict = getenv("EDGEVIEW_STRICT") != NULL && strcmp(getenv("EDGEVIEW_STRICT"), "1") == 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool more = i + 1 < argc;
@@ -74,7 +82,20 @@ main(int argc, char **argv)
 			o.audit_file = argv[++i];
 		else if (strcmp(a, "--insecure") == 0)
 			o.insecure = true;
-		else if (strcmp(a, "--status-debounce") == 0 && more) {
+		else if (strcmp(a, "--strict") == 0)
+			o.strict = true;
+		else if (strcmp(a, "--replay-window") == 0 && more) {
+			char *end;
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (*end != '\0' || v == 0 || v > REPLAY_WINDOW_MAX) {
+				fprintf(stderr,
+				        "edgeviewd: --replay-window takes 1 to %u seconds\n",
+				        REPLAY_WINDOW_MAX);
+				ret = 2;
+				goto out;
+			}
+			o.replay_window = (unsigned)v;
+		} else if (strcmp(a, "--status-debounce") == 0 && more) {
 			char *end;
 			o.status_debounce = strtod(argv[++i], &end);
 			if (*end != '\0' || o.status_debounce <= 0 || o.status_debounce > 3600) {

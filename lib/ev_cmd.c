@@ -26,7 +26,13 @@
 	X("extraline", extraline, EV_JSON_I64, 0)            \
 	X("logtype", logtype, EV_JSON_STRING, 0)             \
 	X("userinfo", userinfo, EV_JSON_STRING, 0)           \
-	X("appUUID", app_uuid, EV_JSON_STRING, 1)
+	X("appUUID", app_uuid, EV_JSON_STRING, 1)            \
+	X("evx", evx, EV_JSON_I64, 1)                        \
+	X("evxDevice", evx_device, EV_JSON_STRING, 1)        \
+	X("evxToken", evx_token, EV_JSON_STRING, 1)          \
+	X("evxSession", evx_session, EV_JSON_STRING, 1)      \
+	X("evxSeq", evx_seq, EV_JSON_I64, 1)                 \
+	X("evxTime", evx_time, EV_JSON_I64, 1)
 
 #define CMD_FIELD_(key, member, type, omit)          \
 	{key, type, offsetof(struct ev_cmd, member), \
@@ -89,6 +95,13 @@ ev_cmd_free(struct ev_cmd *c)
 		}
 	}
 	ev_memzero(c, sizeof(*c));
+}
+
+bool
+ev_cmd_has_evx(const struct ev_cmd *c)
+{
+	return c != NULL && (c->evx != 0 || c->evx_device != NULL || c->evx_token != NULL ||
+	                     c->evx_session != NULL || c->evx_seq != 0 || c->evx_time != 0);
 }
 
 const char *

@@ -32,6 +32,14 @@ struct ev_cmd {
 	char *logtype;        /* "logtype" */
 	char *userinfo;       /* "userinfo" */
 	char *app_uuid;       /* "appUUID", omitted when empty */
+	/* Our replay-protection extension (docs/SECURITY.md), appended after
+	 * Go's keys and omitted when empty; Go devices ignore unknown keys. */
+	int64_t evx;       /* "evx": extension version, 1 */
+	char *evx_device;  /* "evxDevice": the device UUID (JWT sub) */
+	char *evx_token;   /* "evxToken": full token hash of the connection */
+	char *evx_session; /* "evxSession": random id of the client connection */
+	int64_t evx_seq;   /* "evxSeq": 1, 2, ... per connection */
+	int64_t evx_time;  /* "evxTime": client clock, Unix milliseconds */
 };
 
 /* Append the Go JSON of c to out.  EV_ERR_TOO_BIG when it would exceed
@@ -44,6 +52,9 @@ int ev_cmd_encode(const struct ev_cmd *c, struct ev_buf *out) EV_WARN_UNUSED;
 int ev_cmd_decode(const char *json, size_t len, struct ev_cmd *out) EV_WARN_UNUSED;
 /* Free the strings and zero the struct; NULL is fine. */
 void ev_cmd_free(struct ev_cmd *c);
+
+/* Whether any replay field is present (a client of ours sent it). */
+bool ev_cmd_has_evx(const struct ev_cmd *c);
 
 /* Which query the device runs, by its priority network > pubsub > system >
  * logopt: "network", "pubsub", "system", "logopt", or "" when all are

@@ -51,10 +51,11 @@ ev_envelope_parse(const char *json, size_t len, struct ev_envelope *out)
 	return r;
 }
 
-/* {"message":"<b64>","sha256Hash":[...],"Signature":<sig>} */
+/* {"message":"<b64>","sha256Hash":[...],"Signature":<sig>[,"iv":..][,"cipher":..]}:
+ * iv and cipher are omitempty in Go. */
 static int
 seal(const uint8_t *payload, size_t len, const uint8_t hash[EV_SHA256_LEN], const uint8_t *sig,
-     size_t siglen, struct ev_buf *out)
+     size_t siglen, const uint8_t *iv, size_t ivlen, const char *cipher, struct ev_buf *out)
 {
 	static const uint8_t empty[1];
 	int r;
@@ -70,7 +71,33 @@ seal(const uint8_t *payload, size_t len, const uint8_t hash[EV_SHA256_LEN], cons
 	    (r = ev_json_put_key(out, "Signature", false)) != 0 ||
 	    (r = ev_json_put_b64(out, sig, siglen)) != 0)
 		return r;
+	if (iv != NULL && ivlen != 0 &&
+	    ((r = ev_json_put_key(out, "iv", false)) != 0 ||
+	     (r = ev_json_put_b64(out, iv, ivlen)) != 0))
+		return r;
+	if (cipher != NULL && cipher[0] != '\0' &&
+	    ((r = ev_json_put_key(out, "cipher", false)) != 0 ||
+	     (r = ev_json_put_cstring(out, cipher)) != 0))
+		return r;
 	return ev_buf_put_u8(out, '}');
+}
+
+int
+ev_envelope_seal_fields(const uint8_t *payload, size_t len, const uint8_t hash[EV_SHA256_LEN],
+                        const uint8_t *sig, size_t siglen, const uint8_t *iv, size_t ivlen,
+                        const char *cipher, struct ev_buf *out)
+{
+	size_t before = ev_buf_len(out);
+	int r;
+
+	if (len > EV_MAX_PAYLOAD)
+		return EV_ERR_TOO_BIG;
+	if ((r = seal(payload, len, hash, sig, siglen, iv, ivlen, cipher, out)) == 0)
+		return 0;
+	/* Drop a half-written envelope; removing only what seal() added cannot fail. */
+	if (ev_buf_len(out) > before && ev_buf_consume_end(out, ev_buf_len(out) - before) != 0)
+		return EV_ERR_INVALID_ARG;
+	return r;
 }
 
 int
@@ -84,7 +111,7 @@ ev_envelope_seal_hmac(const uint8_t *key, size_t keylen, const uint8_t *payload,
 		return EV_ERR_TOO_BIG;
 	if ((r = ev_hmac_sha256(key, keylen, payload, len, mac)) != 0)
 		return r;
-	return seal(payload, len, mac, NULL, 0, out);
+	return seal(payload, len, mac, NULL, 0, NULL, 0, NULL, out);
 }
 
 int
@@ -100,7 +127,7 @@ ev_envelope_seal_signed(const struct ev_privkey *key, const uint8_t *payload, si
 		return EV_ERR_TOO_BIG;
 	if ((r = ev_sig_sign(key, payload, len, sig, sizeof(sig), &siglen)) != 0)
 		return r;
-	return seal(payload, len, zero, sig, siglen, out);
+	return seal(payload, len, zero, sig, siglen, NULL, 0, NULL, out);
 }
 
 enum ev_envelope_enc

@@ -53,6 +53,14 @@ int ev_envelope_seal_hmac(const uint8_t *key, size_t keylen, const uint8_t *payl
 int ev_envelope_seal_signed(const struct ev_privkey *key, const uint8_t *payload, size_t len,
                             struct ev_buf *out) EV_WARN_UNUSED;
 
+/* Any envelope, field by field, in Go's order: sig NULL gives "Signature":null;
+ * iv (ivlen 0) and cipher (NULL or "") are omitted when empty, as Go's
+ * omitempty does.  For our own extensions (ev_evx.h).  On failure out is
+ * left as it was. */
+int ev_envelope_seal_fields(const uint8_t *payload, size_t len, const uint8_t hash[EV_SHA256_LEN],
+                            const uint8_t *sig, size_t siglen, const uint8_t *iv, size_t ivlen,
+                            const char *cipher, struct ev_buf *out) EV_WARN_UNUSED;
+
 /* Check a mode-0 envelope.  token_enc is the JWT's "enc" flag.
  * EV_ERR_ENV_GCM_UNSUPPORTED / EV_ERR_ENV_CFB_UNSUPPORTED for encrypted
  * envelopes, EV_ERR_ENV_HMAC when the MAC does not match. */

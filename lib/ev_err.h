@@ -109,6 +109,38 @@
 	X(EV_ERR_STATUS_IN_USE, -190, "status socket is served by another process")      \
 	X(EV_ERR_STATUS_PEER, -191, "status report from another user")                   \
 	X(EV_ERR_PUBSUB_REQUEST, -192, "pubsub request is not valid")                    \
+	/* signed commands and replay protection (-220..-239) */                         \
+	X(EV_ERR_REPLAY_FIELDS, -220, "malformed replay fields")                         \
+	X(EV_ERR_REPLAY_DEVICE, -221, "command is for another device")                   \
+	X(EV_ERR_REPLAY_TOKEN, -222, "command is for another session token")             \
+	X(EV_ERR_REPLAY_STALE, -223, "command timestamp is too old")                     \
+	X(EV_ERR_REPLAY_FUTURE, -224, "command timestamp is in the future")              \
+	X(EV_ERR_REPLAY_DUP, -225, "command replayed")                                   \
+	X(EV_ERR_REPLAY_ORDER, -226, "command sequence number out of order")             \
+	X(EV_ERR_REPLAY_FULL, -227, "too many client sessions in the replay window")     \
+	X(EV_ERR_REPLAY_LEGACY, -228, "command without replay protection (strict mode)") \
+	X(EV_ERR_AUTH_NO_CERT, -229, "no controller signing certificate")                \
+	X(EV_ERR_AUTH_KEYS_CHANGED, -230, "trusted keys changed")                        \
+	/* evx1 channel -210..-219 */                                                    \
+	X(EV_ERR_EVX_CIPHER, -210, "not an EVX1 envelope of the expected kind")          \
+	X(EV_ERR_EVX_IV, -211, "EVX1 envelope iv is malformed")                          \
+	X(EV_ERR_EVX_SEQ, -212, "EVX1 sequence number is not the next one")              \
+	X(EV_ERR_EVX_HELLO, -213, "EVX1 hello message is malformed")                     \
+	X(EV_ERR_EVX_ID, -214, "EVX1 session or nonce is not 22 base64url characters")   \
+	X(EV_ERR_EVX_NO_CHANNEL, -215, "EVX1 data frame before the channel is set up")   \
+	X(EV_ERR_EVX_FIELDS, -216, "EVX1 envelope has a Signature or nonzero data hash") \
+	X(EV_ERR_EVX_EXHAUSTED, -217, "EVX1 sequence numbers are exhausted")             \
+	/* ssh-agent -200..-209 */                                                       \
+	X(EV_ERR_AGENT_NONE, -200, "no ssh-agent (SSH_AUTH_SOCK is not set)")            \
+	X(EV_ERR_AGENT_CONNECT, -201, "cannot connect to the ssh-agent socket")          \
+	X(EV_ERR_AGENT_TIMEOUT, -202, "ssh-agent did not answer in time")                \
+	X(EV_ERR_AGENT_CLOSED, -203, "ssh-agent closed the connection")                  \
+	X(EV_ERR_AGENT_FAILURE, -204, "ssh-agent refused the request")                   \
+	X(EV_ERR_AGENT_REPLY_TYPE, -205, "ssh-agent reply has an unexpected type")       \
+	X(EV_ERR_AGENT_TOO_MANY, -206, "ssh-agent lists too many identities")            \
+	X(EV_ERR_AGENT_SIG_FORMAT, -207, "ssh-agent signature is malformed")             \
+	X(EV_ERR_AGENT_SIG_ALG, -208, "ssh-agent used another signature algorithm")      \
+	X(EV_ERR_AGENT_SIG_INVALID, -209, "ssh-agent signature does not verify")         \
 	/* end of list */
 
 enum ev_err {

@@ -38,6 +38,11 @@
 #define EV_MAX_FILE_NAME     255u         /* copyFile.name */
 #define EV_MAX_STATUS_JSON   (64u * 1024) /* EdgeviewStatus, and /evStats bodies */
 #define EV_MAX_JSON_DEPTH    32u          /* nesting accepted from peers */
+/* EVX1 channel (ev_evx.h): the hello's message JSON, and the largest data
+ * plaintext, so that the base64 of ciphertext || 16-byte tag plus the
+ * envelope around it (under 200 bytes) stays within EV_MAX_ENVELOPE. */
+#define EV_MAX_EVX_HELLO     1024u
+#define EV_MAX_EVX_PLAINTEXT (EV_MAX_PAYLOAD - 256u)
 
 /* ---- on-device files ---- */
 #define EV_MAX_EVCFG_FILE    (1024u * 1024) /* /run/edgeview/edge-view-config */
@@ -46,7 +51,9 @@
 #define EV_MAX_AUTHKEY_LINE  (16u * 1024)   /* one authorized_keys line */
 #define EV_MAX_AUTHKEYS      64u            /* trusted SSH keys considered */
 #define EV_MAX_AUTHKEYS_TEXT (1024u * 1024) /* a whole authorized_keys text */
-#define EV_MAX_UUID_FILE     256u           /* /persist/status/uuid */
+/* EVE's ConfigItemValueMap global.json (all global items, the SSH keys among them) */
+#define EV_MAX_CONFIGITEMS_FILE (4u * 1024 * 1024)
+#define EV_MAX_UUID_FILE        256u /* /persist/status/uuid */
 
 /* ---- crypto sizes ---- */
 #define EV_SHA256_LEN    32u
@@ -54,6 +61,17 @@
 #define EV_ECDSA_MAX_SIG 132u  /* P-521: 2 * 66 */
 #define EV_RSA_MAX_SIG   1024u /* 8192-bit keys */
 #define EV_MAX_SIGNATURE 1024u
+
+/* client connections remembered for replay protection (edgeview/replay.h) */
+#define EV_MAX_REPLAY_SESSIONS 4096u
+
+/* ---- ssh-agent client and the client's signing key ---- */
+#define EV_MAX_AGENT_REPLY      (256u * 1024) /* one agent message (OpenSSH's own limit) */
+#define EV_MAX_AGENT_REQUEST    (256u * 1024) /* one request we send */
+#define EV_MAX_AGENT_IDENTITIES 64u           /* keys listed by the agent */
+#define EV_AGENT_TIMEOUT_MS     10000         /* one request and its reply */
+#define EV_MAX_PASSPHRASE       1024u         /* a typed key passphrase */
+#define EV_MAX_CLIENT_CONFIG    (64u * 1024)  /* ~/.edgeview/config */
 
 /* ---- protocol constants ---- */
 #define EV_PROTO_VERSION  "0.8.8"

@@ -246,6 +246,8 @@ async def t_hostile_envelopes(s, token):
     eq(texts[0], "authentication for command failed to verify\n", "tampered")
     await ws.send("not json at all")
     await ws.send(envelope(token_key(token), b"{not a command"))
+    texts = [base64.b64decode(json.loads(await recv(ws))["message"]).decode() for _ in range(2)]
+    eq(texts, ["cmd not valid: malformed JSON\n", "+++Done+++"], "undecodable command")
     # Still serving: a good command works on the same connection.
     await ws.send(envelope(token_key(token), cmd_json(system="cat//persist/status/uuid")))
     out = ""
