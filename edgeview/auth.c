@@ -102,8 +102,7 @@ reload(struct auth *a, bool *changed)
 		len = keys != NULL ? strlen(keys) : 0;
 	}
 	/* Unreadable and absent both count as "no keys". */
-	if ((text != NULL || keys != NULL) &&
-	    ev_sha256(text != NULL ? text : keys, len, d) != 0)
+	if ((text != NULL || keys != NULL) && ev_sha256(text != NULL ? text : keys, len, d) != 0)
 		memset(d, 0xff, sizeof(d)); /* cannot tell: treat as changed */
 	if (a->loaded && ev_timingsafe_eq(d, a->digest, sizeof(d)))
 		goto out;
@@ -176,8 +175,8 @@ auth_reload(struct auth *a)
 }
 
 static int
-verify_keys(const struct auth *a, const uint8_t *msg, size_t len, const uint8_t *sig,
-            size_t siglen, char comment[AUTH_COMMENT_MAX])
+verify_keys(const struct auth *a, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen,
+            char comment[AUTH_COMMENT_MAX])
 {
 	size_t n = ev_authkeys_count(a->keys);
 

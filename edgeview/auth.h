@@ -28,13 +28,15 @@ struct auth;
 #define AUTH_COMMENT_MAX 256 /* key comment kept for the audit line */
 
 /* EVE's replies before "authentication for command failed to verify\n". */
-#define AUTH_MSG_NEED_CERT                                                                   \
+#define AUTH_MSG_NEED_CERT                                                                    \
 	"Edgeview requires client authentication signing by Private Ceritificate, +++Verify " \
 	"failed+++"
-#define AUTH_MSG_NEED_SSH   "Edgeview requires client authentication signing by SSH private key,\n+++Verify failed+++"
-#define AUTH_MSG_NO_KEYS    "Edgeview SSH public key is empty.\n+++Verify failed+++"
-#define AUTH_MSG_NOT_VALID  "Edgeview client signed message not valid.\n+++Verify failed+++"
-#define AUTH_MSG_CHANGED    "Edgeview trusted keys changed on the device; session ended\n+++Verify failed+++"
+#define AUTH_MSG_NEED_SSH \
+	"Edgeview requires client authentication signing by SSH private key,\n+++Verify failed+++"
+#define AUTH_MSG_NO_KEYS   "Edgeview SSH public key is empty.\n+++Verify failed+++"
+#define AUTH_MSG_NOT_VALID "Edgeview client signed message not valid.\n+++Verify failed+++"
+#define AUTH_MSG_CHANGED \
+	"Edgeview trusted keys changed on the device; session ended\n+++Verify failed+++"
 
 /* aut is the token's (1, 2; anything else refuses every signature as EVE
  * does).  Missing files are not an error here. */

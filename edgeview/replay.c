@@ -97,8 +97,8 @@ replay_check(struct replay *rp, const struct ev_cmd *c, int64_t now_ms, bool *le
 			*legacy = true;
 		return 0;
 	}
-	if (c->evx != 1 || c->evx_device == NULL || c->evx_token == NULL || !id_ok(c->evx_session) ||
-	    c->evx_seq <= 0 || c->evx_time <= 0)
+	if (c->evx != 1 || c->evx_device == NULL || c->evx_token == NULL ||
+	    !id_ok(c->evx_session) || c->evx_seq <= 0 || c->evx_time <= 0)
 		return EV_ERR_REPLAY_FIELDS;
 	if (strcmp(c->evx_device, rp->cfg.uuid) != 0)
 		return EV_ERR_REPLAY_DEVICE;

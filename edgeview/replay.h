@@ -21,7 +21,7 @@
 
 #include "ev_attr.h"
 
-#define REPLAY_WINDOW_DEFAULT 120u  /* seconds either side of the device clock */
+#define REPLAY_WINDOW_DEFAULT 120u /* seconds either side of the device clock */
 #define REPLAY_WINDOW_MAX     86400u
 
 struct ev_cmd;

@@ -39,7 +39,7 @@ ev_configitems_get_str(const char *json, size_t len, const char *key, char **out
 		goto out;
 	}
 	/* The struct field matches case-insensitively; the last one wins. */
-	json_object_foreach(doc, k, v) {
+	json_object_foreach (doc, k, v) {
 		if (ev_json_key_matches("GlobalSettings", k, strlen(k)))
 			settings = v;
 	}
@@ -51,8 +51,8 @@ ev_configitems_get_str(const char *json, size_t len, const char *key, char **out
 		}
 		item = json_object_get(settings, key); /* a Go map: exact key */
 	}
-	if (item != NULL && (r = ev_json_decode(item, item_fields, EV_ARRAY_LEN(item_fields), &it)) !=
-	                            0)
+	if (item != NULL &&
+	    (r = ev_json_decode(item, item_fields, EV_ARRAY_LEN(item_fields), &it)) != 0)
 		goto out;
 	if (it.str_value == NULL && (it.str_value = strdup("")) == NULL) {
 		r = EV_ERR_NOMEM;

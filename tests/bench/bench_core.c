@@ -15,6 +15,7 @@
 #include "ev_buf.h"
 #include "ev_envelope.h"
 #include "ev_err.h"
+#include "ev_evx.h"
 #include "ev_jwt.h"
 #include "ev_limits.h"
 #include "ev_sig.h"
@@ -116,6 +117,102 @@ bench_hash(void *p)
 	return ev_token_hash(a->token, strlen(a->token), 1, EV_TOKEN_HASH_FULL, out);
 }
 
+/* A signed command as the device checks it (protocol 6.3): parse + verify. */
+struct sig_arg {
+	struct ev_pubkey *pub;
+	char *env;
+	size_t envlen;
+};
+
+static int
+bench_sig_check(void *p)
+{
+	struct sig_arg *a = p;
+	struct ev_envelope e;
+	int r;
+
+	if ((r = ev_envelope_parse(a->env, a->envlen, &e)) != 0)
+		return r;
+	r = ev_envelope_check_sig(&e, a->pub);
+	ev_envelope_free(&e);
+	return r;
+}
+
+static void
+sig_case(enum ev_key_kind kind)
+{
+	static const char cmd[] =
+	        "{\"version\":\"0.8.8\",\"clientEPAddr\":\"198.51.100.20:61000\","
+	        "\"network\":\"\",\"system\":\"ps\",\"pubsub\":\"\",\"logopt\":\"\","
+	        "\"timerange\":\"\",\"isJSON\":false,\"extraline\":0,\"logtype\":"
+	        "\"\",\"userinfo\":\"\"}";
+	struct ev_privkey *k = NULL;
+	struct ev_buf *b = ev_buf_new(EV_MAX_CMD_JSON);
+	struct sig_arg a = {0};
+	char name[64];
+
+	if (b == NULL || ev_privkey_generate(kind, &k) != 0 || ev_privkey_public(k, &a.pub) != 0 ||
+	    ev_envelope_seal_signed(k, (const uint8_t *)cmd, sizeof(cmd) - 1, b) != 0)
+		exit(1);
+	a.env = (char *)ev_buf_str(b);
+	a.envlen = ev_buf_len(b);
+	snprintf(name, sizeof(name), "signed command check %s", ev_pubkey_name(a.pub));
+	run(name, bench_sig_check, &a, 0);
+	ev_pubkey_free(a.pub);
+	ev_privkey_free(k);
+	ev_buf_free(b);
+}
+
+/* Our encrypted channel: seal on one side, parse + open on the other. */
+struct evx_arg {
+	struct ev_evx_chan tx, rx;
+	uint8_t *payload;
+	size_t len;
+	struct ev_buf *out;
+};
+
+static int
+bench_evx(void *p)
+{
+	struct evx_arg *a = p;
+	struct ev_envelope e;
+	uint8_t *pt = NULL;
+	size_t ptlen = 0;
+	int r;
+
+	ev_buf_reset(a->out);
+	if ((r = ev_evx_seal(&a->tx, false, a->payload, a->len, a->out)) != 0 ||
+	    (r = ev_envelope_parse(ev_buf_str(a->out), ev_buf_len(a->out), &e)) != 0)
+		return r;
+	r = ev_evx_open(&a->rx, &e, false, &pt, &ptlen);
+	free(pt);
+	ev_envelope_free(&e);
+	return r;
+}
+
+static void
+evx_case(size_t len)
+{
+	static const char jwt[] = "h.p.s", sess[] = "AAAAAAAAAAAAAAAAAAAAAA",
+	                  cn[] = "BBBBBBBBBBBBBBBBBBBBBA", dn[] = "CCCCCCCCCCCCCCCCCCCCCA";
+	struct evx_arg a = {0};
+	char name[64];
+
+	a.len = len;
+	a.payload = calloc(1, len);
+	a.out = ev_buf_new(EV_MAX_ENVELOPE);
+	if (a.payload == NULL || a.out == NULL ||
+	    ev_evx_chan_init(&a.tx, true, jwt, 5, hkey, sizeof(hkey) - 1, sess, cn, dn) != 0 ||
+	    ev_evx_chan_init(&a.rx, false, jwt, 5, hkey, sizeof(hkey) - 1, sess, cn, dn) != 0)
+		exit(1);
+	snprintf(name, sizeof(name), "evx seal+open %zu B", len);
+	run(name, bench_evx, &a, len);
+	ev_evx_chan_wipe(&a.tx);
+	ev_evx_chan_wipe(&a.rx);
+	ev_buf_free(a.out);
+	free(a.payload);
+}
+
 static void
 payload_cases(size_t len)
 {
@@ -153,6 +250,12 @@ main(int argc, char **argv)
 		secs_per_case = 1.0;
 	payload_cases(64);
 	payload_cases(32768);
+	evx_case(64);
+	evx_case(32768);
+	sig_case(EV_KEY_EC_P256);
+	sig_case(EV_KEY_EC_P384);
+	sig_case(EV_KEY_RSA);
+	sig_case(EV_KEY_ED25519);
 	if (ev_privkey_generate(EV_KEY_EC_P256, &k) != 0 || ev_privkey_public(k, &ja.pub) != 0)
 		return 1;
 	c.dep = (char *)"127.0.0.1:8443/edge-view";

@@ -64,9 +64,9 @@ t_get_bad(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_ev_err(ev_configitems_get_str(bad[i], strlen(bad[i]), EV_CI_EDGEVIEW_PUBKEYS,
-		                                     &v),
-		              want[i]);
+		assert_ev_err(
+		        ev_configitems_get_str(bad[i], strlen(bad[i]), EV_CI_EDGEVIEW_PUBKEYS, &v),
+		        want[i]);
 		assert_null(v);
 	}
 }

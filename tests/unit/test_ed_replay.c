@@ -208,9 +208,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(t_in_order),      cmocka_unit_test(t_replays),
-	        cmocka_unit_test(t_window_and_binding), cmocka_unit_test(t_malformed),
-	        cmocka_unit_test(t_legacy),        cmocka_unit_test(t_full),
+	        cmocka_unit_test(t_in_order),
+	        cmocka_unit_test(t_replays),
+	        cmocka_unit_test(t_window_and_binding),
+	        cmocka_unit_test(t_malformed),
+	        cmocka_unit_test(t_legacy),
+	        cmocka_unit_test(t_full),
 	        cmocka_unit_test(t_cmd_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
