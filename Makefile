@@ -30,6 +30,10 @@ PKGS := openssl jansson libssh
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libssh is not linked: lib/ev_sshdl.c loads it on first use (memory per idle process).
 PKG_LIBS := $(shell pkg-config --libs openssl jansson 2>/dev/null)
+# Every program links libprotobuf-c: lib/ holds the generated device API code (proto/).
+PROTOC_C ?= protoc-c
+PROTO_LIBS := $(or $(shell pkg-config --libs libprotobuf-c 2>/dev/null),-lprotobuf-c)
+PKG_LIBS += $(PROTO_LIBS)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 # Unit tests may call libssh directly as an oracle for our SSH-key parsing.
 TEST_LIBS := $(CMOCKA_LIBS) $(shell pkg-config --libs libssh 2>/dev/null)
@@ -58,9 +62,15 @@ endif
 ALL_CFLAGS := $(BASE_CFLAGS) $(MODE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(MODE_LDFLAGS) $(LDFLAGS)
 
+# ---- EVE device API: C generated from proto/ by protoc-c, never committed ----
+PROTO_SRCS := $(wildcard proto/*/*.proto proto/*/*/*.proto)
+PROTO_GEN_C := $(PROTO_SRCS:proto/%.proto=$(BUILD)/gen/%.pb-c.c)
+PROTO_GEN_H := $(PROTO_GEN_C:%.c=%.h)
+PROTO_OBJS := $(PROTO_GEN_C:%.c=%.o)
+
 # ---- the shared library of every program ----
 LIB_SRCS := $(wildcard lib/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(PROTO_OBJS)
 LIBEV := $(BUILD)/libevcommon.a
 
 # ---- tests ----
@@ -111,12 +121,37 @@ PROGRAMS += $(BUILD)/bin/edgeviewd
 endif
 $(eval $(call PROGRAM,edgeview-bench,dispatcher/bench,$(LWS_LIBS) -lz))
 
-.PHONY: all deps test test-run check fuzz bench bench-run demo demo-run lint format clean
+# eve-agent: like edgeviewd, everything but main.c also goes into libagent.a for
+# the unit tests test_ag_*.c.  The TPM identity code needs tpm2-tss (ESAPI).
+TSS2_PKGS := tss2-esys tss2-tctildr tss2-rc tss2-mu
+TSS2_CFLAGS := $(shell pkg-config --cflags $(TSS2_PKGS) 2>/dev/null)
+TSS2_LIBS := $(shell pkg-config --libs $(TSS2_PKGS) 2>/dev/null)
+AGENT_LIBS := $(LWS_LIBS) -lev $(TSS2_LIBS) -lz
+AGENT_SRCS := $(wildcard agent/*.c)
+AGENT_LIB_OBJS := $(filter-out $(BUILD)/agent/main.o,$(AGENT_SRCS:%.c=$(BUILD)/%.o))
+AGENT_LIB := $(BUILD)/libagent.a
+$(BUILD)/agent/%.o: ALL_CFLAGS += $(TSS2_CFLAGS)
+$(AGENT_LIB): $(AGENT_LIB_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/bin/eve-agent: $(BUILD)/agent/main.o $(AGENT_LIB) $(LIBEV)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(AGENT_LIB) $(LIBEV) $(AGENT_LIBS) $(PKG_LIBS)
+ifneq ($(wildcard agent/main.c),)
+PROGRAMS += $(BUILD)/bin/eve-agent
+endif
+
+.PHONY: all proto deps test test-run check fuzz bench bench-run demo demo-run lint format clean
 .DEFAULT_GOAL := all
 # Keep objects that pattern rules produce on the way to a binary.
 .SECONDARY:
 
 all: $(LIBEV) $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS) $(BENCH_BINS) $(DEMO_BINS)
+
+# Only the generated C, e.g. for an ad-hoc compiler line: -I$(BUILD)/gen $(BUILD)/gen/*/*.c
+proto: $(PROTO_GEN_C) $(PROTO_GEN_H)
 
 deps:
 	$(Q)scripts/deps.sh
@@ -144,8 +179,19 @@ bench-run: all
 	$(Q)scripts/bench.sh $(BUILD)
 
 # ---- compile rules ----
-$(BUILD)/%.o: %.c
+# Every object waits for the generated headers (order-only); -MMD then tracks them.
+$(BUILD)/%.o: %.c | $(PROTO_GEN_H)
 	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# One protoc-c run writes both files; its paths mirror proto/.
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  PROTOC  $<")
+	$(Q)$(PROTOC_C) -Iproto --c_out=$(BUILD)/gen $<
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c | $(PROTO_GEN_H)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -167,6 +213,12 @@ $(BUILD)/tests/unit/test_ed_%: $(BUILD)/tests/unit/test_ed_%.o $(BUILD)/tests/un
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(EDGEVIEWD_LIB) $(LIBEV) $(EDGEVIEWD_LIBS) $(PKG_LIBS) $(TEST_LIBS)
 
+# Unit tests of the agent (test_ag_*.c) link libagent.a too.
+$(BUILD)/tests/unit/test_ag_%.o: ALL_CFLAGS += -Iagent $(TSS2_CFLAGS)
+$(BUILD)/tests/unit/test_ag_%: $(BUILD)/tests/unit/test_ag_%.o $(BUILD)/tests/unit/ev_test.o $(AGENT_LIB) $(LIBEV)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(AGENT_LIB) $(LIBEV) $(AGENT_LIBS) $(PKG_LIBS) $(TEST_LIBS)
+
 $(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_main.o $(LIBEV)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBEV) $(PKG_LIBS)
@@ -181,14 +233,16 @@ $(BUILD)/tests/demo/%: $(BUILD)/tests/demo/%.o $(LIBEV)
 
 # ---- fuzzing: clang libFuzzer, built straight from the library sources ----
 FUZZ_BUILD := build/fuzz
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -I$(BUILD)/gen $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard lib/*.h) $(wildcard edgeview/*.c)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard lib/*.h) $(wildcard edgeview/*.c) \
+		$(PROTO_GEN_C) $(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $@")
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out lib/ev_ws.c,$(LIB_SRCS)) $(PKG_LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out lib/ev_ws.c,$(LIB_SRCS)) $(PROTO_GEN_C) \
+		$(PKG_LIBS)
 
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build

@@ -146,46 +146,13 @@ parse_proxies(struct disp *d)
 static int
 load_settings(struct disp *d, int argc, char **argv, bool *dump)
 {
-	char err[EV_CONFIG_ERR_LEN];
-	const char *file;
-	enum ev_log_level lvl;
-	int rest, r;
 
-	*dump = false;
-	if ((r = ev_config_defaults(&disp_config_table, &d->cfg)) != 0)
+	enum ev_log_level lvl;
+	int r;
+
+	if ((r = ev_config_load_program(&disp_config_table, &d->cfg, argc, argv, NULL,
+	                                "edgeview-dispatcher", dump)) != 0)
 		return r;
-	if ((file = ev_config_find_arg(argc, argv, "config")) != NULL &&
-	    (r = ev_config_load_file(&disp_config_table, &d->cfg, file, err)) != 0) {
-		fprintf(stderr, "edgeview-dispatcher: %s\n", err);
-		return r;
-	}
-	/* --config, --dump-config, --help and --version are ours, not the table's. */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			argv[i] = argv[i + 1] = (char *)"--";
-			i++;
-		} else if (strncmp(argv[i], "--config=", 9) == 0) {
-			argv[i] = (char *)"--";
-		} else if (strcmp(argv[i], "--dump-config") == 0) {
-			*dump = true;
-			argv[i] = (char *)"--";
-		}
-	}
-	/* Drop the placeholders so the table parser sees only its options. */
-	rest = 1;
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") != 0)
-			argv[rest++] = argv[i];
-	argc = rest;
-	if ((r = ev_config_parse_args(&disp_config_table, &d->cfg, argc, argv, &rest, err)) != 0) {
-		fprintf(stderr, "edgeview-dispatcher: %s\n", err);
-		return r;
-	}
-	if (rest < argc) {
-		fprintf(stderr, "edgeview-dispatcher: unexpected argument '%s' (see --help)\n",
-		        argv[rest]);
-		return EV_ERR_INVALID_ARG;
-	}
 	if (ev_log_level_parse(d->cfg.log_level, &lvl) != 0) {
 		fprintf(stderr,
 		        "edgeview-dispatcher: log-level '%s' is not one of error, warn, "

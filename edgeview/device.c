@@ -247,9 +247,20 @@ audit(struct device *d, const struct ev_cmd *c, const char *key_comment)
 	                  DEVICE_AUDIT_LINE);
 	ev_log_notice("%s", line);
 	if (d->audit_fd >= 0) {
-		n = strlen(line);
-		line[n++] = '\n';
-		if (write(d->audit_fd, line, n) != (ssize_t)n)
+		/* The file's lines start with the time (RFC 3339, UTC): the agent
+		 * reports each event at the time it happened. */
+		char out[DEVICE_AUDIT_LINE + 48];
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n = strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
+		n += (size_t)snprintf(out + n, sizeof(out) - n, ".%03ldZ %s\n",
+		                      ts.tv_nsec / 1000000, line);
+		if (n >= sizeof(out))
+			n = sizeof(out) - 1;
+		if (write(d->audit_fd, out, n) != (ssize_t)n)
 			ev_log_warn("audit file: short write");
 	}
 }

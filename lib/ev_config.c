@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ev_err.h"
 #include "ev_file.h"
@@ -281,4 +282,51 @@ ev_config_free(const struct ev_config_table *t, void *cfg)
 			*p = NULL;
 		}
 	}
+}
+
+int
+ev_config_load_program(const struct ev_config_table *t, void *cfg, int argc, char **argv,
+                       const char *default_file, const char *prog, bool *dump)
+{
+	char err[EV_CONFIG_ERR_LEN];
+	const char *file;
+	int rest, r;
+
+	*dump = false;
+	if ((r = ev_config_defaults(t, cfg)) != 0)
+		return r;
+	file = ev_config_find_arg(argc, argv, "config");
+	if (file == NULL && default_file != NULL && access(default_file, F_OK) == 0)
+		file = default_file;
+	if (file != NULL && (r = ev_config_load_file(t, cfg, file, err)) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return r;
+	}
+	/* --config and --dump-config are the program's, not the table's. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			argv[i] = argv[i + 1] = (char *)"--";
+			i++;
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			argv[i] = (char *)"--";
+		} else if (strcmp(argv[i], "--dump-config") == 0) {
+			*dump = true;
+			argv[i] = (char *)"--";
+		}
+	}
+	/* Drop the placeholders so the table parser sees only its options. */
+	rest = 1;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") != 0)
+			argv[rest++] = argv[i];
+	argc = rest;
+	if ((r = ev_config_parse_args(t, cfg, argc, argv, &rest, err)) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return r;
+	}
+	if (rest < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, argv[rest]);
+		return EV_ERR_INVALID_ARG;
+	}
+	return 0;
 }

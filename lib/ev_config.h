@@ -11,6 +11,7 @@
 #ifndef EV_CONFIG_H
 #define EV_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +59,14 @@ int ev_config_parse_args(const struct ev_config_table *t, void *cfg, int argc, c
 /* The value of --NAME in argv (e.g. "config"), or NULL; for the file that
  * must be read before the other flags are applied. */
 const char *ev_config_find_arg(int argc, char **argv, const char *name);
+/*
+ * The usual start of a program with a settings table: defaults, then the
+ * settings file (--config FILE, else default_file if it exists, or none
+ * when default_file is NULL), then the flags; --dump-config sets *dump.
+ * argv is reordered.  Errors are printed to stderr as "prog: message".
+ */
+int ev_config_load_program(const struct ev_config_table *t, void *cfg, int argc, char **argv,
+                           const char *default_file, const char *prog, bool *dump) EV_WARN_UNUSED;
 /* The effective settings as a config file that would reproduce them. */
 void ev_config_dump(const struct ev_config_table *t, const void *cfg, FILE *out);
 /* Option list for --help. */

@@ -179,3 +179,40 @@ ev_hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outlen)
 	}
 	return 0;
 }
+
+int32_t
+ev_utf8_decode(const uint8_t *s, size_t n, size_t *width)
+{
+	uint32_t c = s[0], min;
+	size_t need, i;
+
+	*width = 1;
+	if (c < 0x80)
+		return (int32_t)c;
+	if ((c & 0xe0) == 0xc0) {
+		need = 1;
+		c &= 0x1f;
+		min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		need = 2;
+		c &= 0x0f;
+		min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		need = 3;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return -1;
+	}
+	if (n < need + 1)
+		return -1;
+	for (i = 1; i <= need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*width = need + 1;
+	return (int32_t)c;
+}

@@ -33,6 +33,13 @@ int ev_b64_encode(enum ev_b64_variant v, const uint8_t *in, size_t inlen,
 int ev_b64_decode(enum ev_b64_variant v, const char *in, size_t inlen, uint8_t *out, size_t outcap,
                   size_t *outlen) EV_WARN_UNUSED;
 
+/*
+ * Decode one UTF-8 sequence at s (n > 0 bytes available) as Go's
+ * utf8.DecodeRune does: returns the code point and its width, or -1 with
+ * width 1 for anything invalid (overlong, surrogate, > U+10FFFF, short).
+ */
+int32_t ev_utf8_decode(const uint8_t *s, size_t n, size_t *width);
+
 /* Lowercase hex of in into out (2*inlen + 1 bytes, NUL-terminated). */
 void ev_hex_encode(const uint8_t *in, size_t inlen, char *out);
 /* Exactly 2*outlen hex digits of either case. */

@@ -141,6 +141,68 @@
 	X(EV_ERR_AGENT_SIG_FORMAT, -207, "ssh-agent signature is malformed")             \
 	X(EV_ERR_AGENT_SIG_ALG, -208, "ssh-agent used another signature algorithm")      \
 	X(EV_ERR_AGENT_SIG_INVALID, -209, "ssh-agent signature does not verify")         \
+	/* eve-agent identity and TPM (-320..-339) */                                    \
+	X(EV_ERR_TPM_UNREACHABLE, -320, "TPM cannot be reached through its TCTI")        \
+	X(EV_ERR_TPM_TCTI, -321, "TPM TCTI name or configuration is not valid")          \
+	X(EV_ERR_TPM, -322, "TPM command failed")                                        \
+	X(EV_ERR_TPM_AUTH, -323, "TPM refused the device key password (tpm_credential)") \
+	X(EV_ERR_TPM_OWNER_AUTH, -324, "TPM owner hierarchy has a password")             \
+	X(EV_ERR_TPM_NO_KEY, -325, "device key is missing from the TPM")                 \
+	X(EV_ERR_TPM_KEY_KIND, -326, "TPM device key handle holds another kind of key")  \
+	X(EV_ERR_TPM_SPACE, -327, "TPM has no room for another persistent key")          \
+	X(EV_ERR_TPM_DISABLED, -328, "device key is in the TPM but TPM use is disabled") \
+	X(EV_ERR_ID_MISMATCH, -329, "certificate does not match its private key")        \
+	X(EV_ERR_ID_ONBOARD_PAIR, -330, "onboard cert and key: only one of them exists") \
+	/* eve-agent reports, spool, newlogs (-350..-369) */                             \
+	X(EV_ERR_SPOOL_LOCKED, -350, "report spool is in use by another process")        \
+	X(EV_ERR_SPOOL_EMPTY, -351, "report spool has nothing due to send")              \
+	X(EV_ERR_SPOOL_GONE, -352, "report spool entry is no longer queued")             \
+	X(EV_ERR_ZLIB, -353, "zlib compression failed")                                  \
+	X(EV_ERR_AUDIT_STATE, -354, "audit offset state file is malformed")              \
+	X(EV_ERR_PROC_FORMAT, -355, "kernel status file has an unexpected format")       \
+	X(EV_ERR_REPORT_FIELD, -356, "report input field is not valid")                  \
+	/* eve-agent HTTPS client (-340..-349) */                                        \
+	X(EV_ERR_HTTP_DNS, -340, "cannot resolve the host name")                         \
+	X(EV_ERR_HTTP_CONNECT, -341, "cannot connect to the server or proxy")            \
+	X(EV_ERR_HTTP_TLS, -342, "TLS handshake failed")                                 \
+	X(EV_ERR_HTTP_CERT, -343, "server certificate does not verify")                  \
+	X(EV_ERR_HTTP_CERT_NAME, -344, "server certificate is for another host name")    \
+	X(EV_ERR_HTTP_TIMEOUT, -345, "HTTP request timed out")                           \
+	X(EV_ERR_HTTP_PROXY, -346, "proxy refused or failed the CONNECT request")        \
+	X(EV_ERR_HTTP_TRUNCATED, -347, "connection closed before the response ended")    \
+	X(EV_ERR_HTTP_TOO_BIG, -348, "HTTP response exceeds its size limit")             \
+	X(EV_ERR_HTTP_RESPONSE, -349, "malformed HTTP response")                         \
+	/* eve-agent AuthContainer and controller certs (-300..-319) */                  \
+	X(EV_ERR_AC_PARSE, -300, "not an AuthContainer (protobuf does not parse)")       \
+	X(EV_ERR_AC_NO_PAYLOAD, -301, "AuthContainer has no protectedPayload")           \
+	X(EV_ERR_AC_ENCRYPTED, -302, "AuthContainer is encrypted (unsupported)")         \
+	X(EV_ERR_AC_HASH_SIZE, -303, "senderCertHash is not 16 or 32 bytes")             \
+	X(EV_ERR_AC_ALGO, -304, "AuthContainer hash algorithm is unknown")               \
+	X(EV_ERR_AC_HASH_ALGO, -305, "senderCertHash length does not match its algo")    \
+	X(EV_ERR_AC_CERT_MISS, -306, "sender is not the controller signing cert")        \
+	X(EV_ERR_AC_SENDER_CERT, -307, "senderCert is not base64 of a PEM certificate")  \
+	X(EV_ERR_CC_PARSE, -308, "controller certificate list does not parse")           \
+	X(EV_ERR_CC_TYPE, -309, "controller certificate of an unknown type")             \
+	X(EV_ERR_CC_NO_SIGNING, -310, "no controller signing certificate in the list")   \
+	X(EV_ERR_CC_TWO_SIGNING, -311, "more than one controller signing certificate")   \
+	X(EV_ERR_CC_NO_ECDH, -312, "no controller ECDH certificate in the list")         \
+	X(EV_ERR_CC_CERT, -313, "controller certificate is not a PEM X.509 cert")        \
+	X(EV_ERR_CC_NO_ROOTS, -314, "root certificate file holds no certificate")        \
+	X(EV_ERR_CC_UNTRUSTED, -315, "controller cert does not chain to the roots")      \
+	X(EV_ERR_CC_NOT_YET_VALID, -316, "controller cert chain is not valid yet")       \
+	X(EV_ERR_CC_EXPIRED, -317, "controller certificate chain has expired")           \
+	X(EV_ERR_CC_EKU, -318, "controller cert chain does not allow serverAuth")        \
+	X(EV_ERR_CC_CHAIN, -319, "controller certificate chain does not verify")         \
+	/* eve-agent core (-370..-399) */                                                \
+	X(EV_ERR_AGENT_STATUS, -370, "the controller refused the request")               \
+	X(EV_ERR_AGENT_NOT_REGISTERED, -371, "the controller does not know this device") \
+	X(EV_ERR_AGENT_CONFLICT, -372, "the controller already registered this device")  \
+	X(EV_ERR_AGENT_UUID, -373, "the config is for another device")                   \
+	X(EV_ERR_AGENT_OBSOLETE, -374, "the config is older than one already applied")   \
+	X(EV_ERR_AGENT_INTEGRITY, -375, "the controller wants a new integrity token")    \
+	X(EV_ERR_AGENT_NO_CONFIG, -376, "the controller has no config for this device")  \
+	X(EV_ERR_AGENT_UNAVAILABLE, -377, "the controller is unavailable")               \
+	X(EV_ERR_AGENT_MSG, -378, "the controller's message is not valid")               \
 	/* end of list */
 
 enum ev_err {

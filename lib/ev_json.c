@@ -20,48 +20,6 @@ ev_bytes_free(struct ev_bytes *b)
 	b->len = 0;
 }
 
-/*
- * Decode one UTF-8 sequence at s (n bytes available) as Go's
- * utf8.DecodeRune does: returns the code point and its width, or -1 with
- * width 1 for anything invalid (overlong, surrogate, > U+10FFFF, short).
- */
-static int32_t
-utf8_decode(const uint8_t *s, size_t n, size_t *width)
-{
-	uint32_t c = s[0], min;
-	size_t need, i;
-
-	*width = 1;
-	if (c < 0x80)
-		return (int32_t)c;
-	if ((c & 0xe0) == 0xc0) {
-		need = 1;
-		c &= 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		need = 2;
-		c &= 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		need = 3;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return -1;
-	}
-	if (n < need + 1)
-		return -1;
-	for (i = 1; i <= need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -1;
-	*width = need + 1;
-	return (int32_t)c;
-}
-
 int
 ev_json_put_string(struct ev_buf *b, const char *str, size_t len)
 {
@@ -78,7 +36,7 @@ ev_json_put_string(struct ev_buf *b, const char *str, size_t len)
 		char ubuf[7];
 
 		if (c >= 0x80) {
-			int32_t cp = utf8_decode(s + i, len - i, &w);
+			int32_t cp = ev_utf8_decode(s + i, len - i, &w);
 			if (cp >= 0 && cp != 0x2028 && cp != 0x2029) {
 				i += w;
 				continue;

@@ -54,6 +54,8 @@
 /* EVE's ConfigItemValueMap global.json (all global items, the SSH keys among them) */
 #define EV_MAX_CONFIGITEMS_FILE (4u * 1024 * 1024)
 #define EV_MAX_UUID_FILE        256u /* /persist/status/uuid */
+/* /config/tpm_credential (EVE writes a UUID; only 7 bytes count) */
+#define EV_MAX_TPM_CRED_FILE 4096u
 
 /* ---- crypto sizes ---- */
 #define EV_SHA256_LEN    32u
@@ -72,6 +74,26 @@
 #define EV_AGENT_TIMEOUT_MS     10000         /* one request and its reply */
 #define EV_MAX_PASSPHRASE       1024u         /* a typed key passphrase */
 #define EV_MAX_CLIENT_CONFIG    (64u * 1024)  /* ~/.edgeview/config */
+
+/* ---- eve-agent HTTPS client (agent/http.h) ---- */
+/* All response header lines of one controller answer together. */
+#define EV_MAX_HTTP_HEADERS (8u * 1024)
+/* A Retry-After hint longer than this is clamped (a hostile or broken
+ * controller must not park the agent for days). */
+#define EV_MAX_RETRY_AFTER_SECS 86400u
+
+/* ---- eve-agent AuthContainer and controller certs (lib/ev_authc.h, ev_ctrlcerts.h) ---- */
+/* Largest payload sealed or opened: a whole EdgeDevConfig (device-api section 9.4). */
+#define EV_MAX_AUTHC_PAYLOAD (8u * 1024 * 1024)
+/* A whole AuthContainer: the payload plus hashes, signature and senderCert. */
+#define EV_MAX_AUTHC (EV_MAX_AUTHC_PAYLOAD + 64u * 1024)
+/* AuthContainer.senderCert: base64 of a PEM certificate chain. */
+#define EV_MAX_AUTHC_SENDER_CERT (32u * 1024)
+/* A ZControllerCert payload (GET /certs), and the entries in it. */
+#define EV_MAX_CTRLCERTS       (256u * 1024)
+#define EV_MAX_CTRLCERTS_COUNT 64u
+/* HASH_ALGORITHM_SHA256_16BYTES: the first 16 bytes of SHA-256. */
+#define EV_CERT_HASH_SHORT_LEN 16u
 
 /* ---- protocol constants ---- */
 #define EV_PROTO_VERSION  "0.8.8"

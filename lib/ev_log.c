@@ -71,13 +71,14 @@ ev_log_set_sink(ev_log_sink_fn fn, void *arg)
 	log_sink_arg = arg;
 }
 
-static void
-default_sink(enum ev_log_level level, const struct ev_log_site *site, const char *msg)
+void
+ev_log_stderr(enum ev_log_level level, const struct ev_log_site *site, const char *msg, void *arg)
 {
 	char ts[32];
 	struct timespec now;
 	struct tm tm;
 
+	(void)arg;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -108,7 +109,7 @@ ev_log_vemit(enum ev_log_level level, const char *file, int line, const char *fu
 	if (log_sink != NULL)
 		log_sink(level, &site, msg, log_sink_arg);
 	else
-		default_sink(level, &site, msg);
+		ev_log_stderr(level, &site, msg, NULL);
 }
 
 void

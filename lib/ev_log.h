@@ -41,6 +41,9 @@ const char *ev_log_level_name(enum ev_log_level level);
 void ev_log_set_ident(const char *ident);
 /* Show call sites on every line, not only at debug level. */
 void ev_log_set_show_sites(int on);
+/* The default sink (one line on stderr), for sinks that add to it. */
+void ev_log_stderr(enum ev_log_level level, const struct ev_log_site *site, const char *msg,
+                   void *arg);
 /* NULL restores the default stderr sink. */
 void ev_log_set_sink(ev_log_sink_fn fn, void *arg);
 

@@ -14,8 +14,10 @@
 #    listens on the address of the default route, so both dispatchers run in
 #    a network namespace with only loopback (needs root and iproute2).
 #
+# 4. eve-agent: idle memory and CPU per config poll (tests/bench/agent_bench.py).
+#
 # BENCH_SECONDS (default 10) sets each run's length; BENCH_ONLY=core,
-# dispatcher or session runs one part.
+# dispatcher, session or agent runs one part.
 set -eu
 BUILD=$(cd "$1" && pwd)
 SECS=${BENCH_SECONDS:-10}
@@ -159,11 +161,19 @@ session_suite() {
 	stop_dispatcher
 }
 
-# BENCH_ONLY=core|dispatcher|session runs one part.
+# eve-agent against the test controller: idle memory, CPU per config poll.
+agent_suite() {
+	echo
+	echo "== eve-agent against the test controller (tests/controller) on 127.0.0.1"
+	/usr/bin/python3 tests/bench/agent_bench.py "$BUILD" "${BENCH_AGENT_POLLS:-200}"
+}
+
+# BENCH_ONLY=core|dispatcher|session|agent runs one part.
 case ${BENCH_ONLY:-all} in
-all) suite ours; session_suite ;;
+all) suite ours; session_suite; agent_suite ;;
 dispatcher) suite ours ;;
 session) session_suite ;;
+agent) agent_suite ;;
 core) ;;
 esac
 if [ -n "${EVE_DISPATCHER:-}" ]; then

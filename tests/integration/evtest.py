@@ -101,6 +101,10 @@ class Workdir:
         self.path = tempfile.mkdtemp(prefix=prefix + ".")
 
     def cleanup(self):
+        # EV_KEEP=1 keeps the logs and trees of a failing run for a look.
+        if os.environ.get("EV_KEEP"):
+            print(f"kept {self.path}")
+            return
         shutil.rmtree(self.path, ignore_errors=True)
 
 
