@@ -492,7 +492,7 @@ agent_run(struct agent *a)
 	ev_signal_start(a->loop, &a->sighup_w);
 	signal(SIGPIPE, SIG_IGN);
 	/* Spread first contact after a fleet-wide boot (device-api 9.2). */
-	ev_timer_set(&a->step_w, 0, 0);
+	ev_timer_set(&a->step_w, (double)a->set.start_jitter * rnd01(), 0);
 	ev_timer_start(a->loop, &a->step_w);
 	ev_run(a->loop, 0);
 out:

@@ -59,6 +59,7 @@ struct agent_settings {
 	uint64_t spool_bytes;
 	uint64_t clock_skew;
 	uint64_t timeout;
+	uint64_t start_jitter;
 	char *log_level;
 	bool once;
 };

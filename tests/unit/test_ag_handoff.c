@@ -84,7 +84,8 @@ mint(const struct ev_privkey *k, const char *sub, uint64_t exp, uint8_t num)
 static int
 apply(struct fx *f, const char *token, bool *changed)
 {
-	Org__Lfedge__Eve__Config__EdgeViewConfig ev = ORG__LFEDGE__EVE__CONFIG__EDGE_VIEW_CONFIG__INIT;
+	Org__Lfedge__Eve__Config__EdgeViewConfig ev =
+	        ORG__LFEDGE__EVE__CONFIG__EDGE_VIEW_CONFIG__INIT;
 	Org__Lfedge__Eve__Config__DevDebugAccessPolicy dev =
 	        ORG__LFEDGE__EVE__CONFIG__DEV_DEBUG_ACCESS_POLICY__INIT;
 	struct handoff_in in = {0};
