@@ -95,6 +95,9 @@ stop_all(struct supervisor *s, const char *why)
 	ev_timer_set(&s->kill_w, SUP_STOP_GRACE, 0);
 	ev_timer_start(s->loop, &s->kill_w);
 	memset(s->digest, 0, sizeof(s->digest));
+	/* The dispatcher certificates belonged to that config. */
+	if (unlink(s->dep_ca) != 0 && errno != ENOENT)
+		ev_log_warn("cannot remove %s: %s", s->dep_ca, strerror(errno));
 }
 
 static void reconcile(struct supervisor *s);
