@@ -123,10 +123,11 @@ $(eval $(call PROGRAM,edgeview-bench,dispatcher/bench,$(LWS_LIBS) -lz))
 
 # eve-agent: like edgeviewd, everything but main.c also goes into libagent.a for
 # the unit tests test_ag_*.c.  The TPM identity code needs tpm2-tss (ESAPI).
-TSS2_PKGS := tss2-esys tss2-tctildr tss2-rc tss2-mu
+# tpm2-tss is not linked: agent/tss2dl.c loads it with each TPM connection
+# (private memory of every idle agent), so only its headers are needed here.
+TSS2_PKGS := tss2-esys tss2-tctildr tss2-rc
 TSS2_CFLAGS := $(shell pkg-config --cflags $(TSS2_PKGS) 2>/dev/null)
-TSS2_LIBS := $(shell pkg-config --libs $(TSS2_PKGS) 2>/dev/null)
-AGENT_LIBS := $(LWS_LIBS) -lev $(TSS2_LIBS) -lz
+AGENT_LIBS := $(LWS_LIBS) -lev -lz -ldl
 AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_LIB_OBJS := $(filter-out $(BUILD)/agent/main.o,$(AGENT_SRCS:%.c=$(BUILD)/%.o))
 AGENT_LIB := $(BUILD)/libagent.a

@@ -11,14 +11,11 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
-#include <tss2/tss2_esys.h>
-#include <tss2/tss2_rc.h>
-#include <tss2/tss2_tctildr.h>
-
 #include "ev_err.h"
 #include "ev_log.h"
 #include "ev_mem.h"
 #include "ev_sig.h"
+#include "tss2dl.h"
 
 #define ECC_P256_BYTES 32u
 
@@ -29,6 +26,7 @@
 	 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH)
 
 struct agent_tpm {
+	struct tss2dl dl; /* loaded for this connection only */
 	TSS2_TCTI_CONTEXT *tcti;
 	ESYS_CONTEXT *esys;
 };
@@ -53,7 +51,7 @@ rc_base(TSS2_RC rc)
 /* A TSS or TPM response code as one of ours; every failure is logged with
  * tpm2-tss's own decoding, which names the layer and the TPM's reason. */
 static int
-tpm_err(TSS2_RC rc, const char *what, enum auth_of who)
+tpm_err(const struct agent_tpm *t, TSS2_RC rc, const char *what, enum auth_of who)
 {
 	TSS2_RC base = rc_base(rc);
 	int r;
@@ -76,7 +74,7 @@ tpm_err(TSS2_RC rc, const char *what, enum auth_of who)
 	} else {
 		r = EV_ERR_TPM;
 	}
-	ev_log_err_r(r, "TPM %s: 0x%" PRIx32 " %s", what, rc, Tss2_RC_Decode(rc));
+	ev_log_err_r(r, "TPM %s: 0x%" PRIx32 " %s", what, rc, t->dl.Tss2_RC_Decode(rc));
 	return r;
 }
 
@@ -86,9 +84,10 @@ agent_tpm_close(struct agent_tpm *t)
 	if (t == NULL)
 		return;
 	if (t->esys != NULL)
-		Esys_Finalize(&t->esys);
+		t->dl.Esys_Finalize(&t->esys);
 	if (t->tcti != NULL)
-		Tss2_TctiLdr_Finalize(&t->tcti);
+		t->dl.Tss2_TctiLdr_Finalize(&t->tcti);
+	tss2dl_close(&t->dl);
 	free(t);
 }
 
@@ -101,26 +100,26 @@ tpm_probe(struct agent_tpm *t)
 	TSS2_RC rc;
 	int r;
 
-	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-	                        TPM2_CAP_TPM_PROPERTIES, TPM2_PT_MANUFACTURER, 1, NULL, &cap);
+	rc = t->dl.Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	                              TPM2_CAP_TPM_PROPERTIES, TPM2_PT_MANUFACTURER, 1, NULL, &cap);
 	if (rc_base(rc) == TPM2_RC_INITIALIZE) {
 		ev_log_notice("TPM was not started; sending TPM2_Startup(CLEAR)");
-		rc = Esys_Startup(t->esys, TPM2_SU_CLEAR);
+		rc = t->dl.Esys_Startup(t->esys, TPM2_SU_CLEAR);
 		if (rc != TSS2_RC_SUCCESS) {
-			r = tpm_err(rc, "startup", AUTH_KEY);
+			r = tpm_err(t, rc, "startup", AUTH_KEY);
 			goto out;
 		}
-		rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-		                        TPM2_CAP_TPM_PROPERTIES, TPM2_PT_MANUFACTURER, 1, NULL,
-		                        &cap);
+		rc = t->dl.Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+		                              TPM2_CAP_TPM_PROPERTIES, TPM2_PT_MANUFACTURER, 1,
+		                              NULL, &cap);
 	}
 	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_err(rc, "get capability", AUTH_KEY);
+		r = tpm_err(t, rc, "get capability", AUTH_KEY);
 		goto out;
 	}
 	r = 0;
 out:
-	Esys_Free(cap);
+	t->dl.Esys_Free(cap);
 	return r;
 }
 
@@ -139,15 +138,17 @@ agent_tpm_open(const char *tcti, struct agent_tpm **out)
 		tcti = AGENT_TPM_DEFAULT_TCTI;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return EV_ERR_NOMEM;
-	if ((rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti)) != TSS2_RC_SUCCESS) {
+	if ((r = tss2dl_open(&t->dl)) != 0)
+		goto out;
+	if ((rc = t->dl.Tss2_TctiLdr_Initialize(tcti, &t->tcti)) != TSS2_RC_SUCCESS) {
 		t->tcti = NULL;
-		r = tpm_err(rc, "open TCTI", AUTH_KEY);
+		r = tpm_err(t, rc, "open TCTI", AUTH_KEY);
 		ev_log_err("TPM TCTI was \"%s\"", tcti);
 		goto out;
 	}
-	if ((rc = Esys_Initialize(&t->esys, t->tcti, NULL)) != TSS2_RC_SUCCESS) {
+	if ((rc = t->dl.Esys_Initialize(&t->esys, t->tcti, NULL)) != TSS2_RC_SUCCESS) {
 		t->esys = NULL;
-		r = tpm_err(rc, "initialize ESAPI", AUTH_KEY);
+		r = tpm_err(t, rc, "initialize ESAPI", AUTH_KEY);
 		goto out;
 	}
 	if ((r = tpm_probe(t)) != 0)
@@ -221,14 +222,14 @@ handle_in_use(struct agent_tpm *t, bool *used)
 	TSS2_RC rc;
 
 	*used = false;
-	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
-	                        AGENT_TPM_DEVICE_KEY_HANDLE, 1, NULL, &cap);
+	rc = t->dl.Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	                              TPM2_CAP_HANDLES, AGENT_TPM_DEVICE_KEY_HANDLE, 1, NULL, &cap);
 	if (rc != TSS2_RC_SUCCESS)
-		return tpm_err(rc, "list persistent handles", AUTH_KEY);
+		return tpm_err(t, rc, "list persistent handles", AUTH_KEY);
 	h = &cap->data.handles;
 	*used = cap->capability == TPM2_CAP_HANDLES && h->count >= 1 &&
 	        h->handle[0] == AGENT_TPM_DEVICE_KEY_HANDLE;
-	Esys_Free(cap);
+	t->dl.Esys_Free(cap);
 	return 0;
 }
 
@@ -248,20 +249,20 @@ load_persistent(struct agent_tpm *t, ESYS_TR *obj, TPM2B_PUBLIC **pub)
 		return r;
 	if (!used)
 		return EV_ERR_TPM_NO_KEY; /* not logged: see handle_in_use */
-	rc = Esys_TR_FromTPMPublic(t->esys, AGENT_TPM_DEVICE_KEY_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE,
-	                           ESYS_TR_NONE, obj);
+	rc = t->dl.Esys_TR_FromTPMPublic(t->esys, AGENT_TPM_DEVICE_KEY_HANDLE, ESYS_TR_NONE,
+	                                 ESYS_TR_NONE, ESYS_TR_NONE, obj);
 	if (rc != TSS2_RC_SUCCESS) {
 		*obj = ESYS_TR_NONE;
-		return tpm_err(rc, "open persistent handle", AUTH_KEY);
+		return tpm_err(t, rc, "open persistent handle", AUTH_KEY);
 	}
 	if (pub == NULL)
 		return 0;
-	rc = Esys_ReadPublic(t->esys, *obj, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, pub, NULL,
-	                     NULL);
+	rc = t->dl.Esys_ReadPublic(t->esys, *obj, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, pub,
+	                           NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
 		*pub = NULL;
-		Esys_TR_Close(t->esys, obj);
-		return tpm_err(rc, "read public area", AUTH_KEY);
+		t->dl.Esys_TR_Close(t->esys, obj);
+		return tpm_err(t, rc, "read public area", AUTH_KEY);
 	}
 	return 0;
 }
@@ -289,8 +290,8 @@ agent_tpm_device_key(struct agent_tpm *t, EVP_PKEY **pub)
 	r = ecc_to_evp(&p->publicArea, pub);
 out:
 	if (obj != ESYS_TR_NONE)
-		Esys_TR_Close(t->esys, &obj);
-	Esys_Free(p);
+		t->dl.Esys_TR_Close(t->esys, &obj);
+	t->dl.Esys_Free(p);
 	return r;
 }
 
@@ -316,17 +317,17 @@ evict_old_key(struct agent_tpm *t)
 		             p->publicArea.objectAttributes);
 		goto out;
 	}
-	rc = Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, obj, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-	                       ESYS_TR_NONE, AGENT_TPM_DEVICE_KEY_HANDLE, &none);
+	rc = t->dl.Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, obj, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+	                             ESYS_TR_NONE, AGENT_TPM_DEVICE_KEY_HANDLE, &none);
 	if (rc != TSS2_RC_SUCCESS) {
-		r = tpm_err(rc, "evict old device key", AUTH_OWNER);
+		r = tpm_err(t, rc, "evict old device key", AUTH_OWNER);
 		goto out;
 	}
 	r = 0;
 out:
 	if (obj != ESYS_TR_NONE)
-		Esys_TR_Close(t->esys, &obj);
-	Esys_Free(p);
+		t->dl.Esys_TR_Close(t->esys, &obj);
+	t->dl.Esys_Free(p);
 	return r;
 }
 
@@ -355,12 +356,12 @@ agent_tpm_create_device_key(struct agent_tpm *t, const uint8_t *auth, size_t aut
 	if (authlen > 0)
 		memcpy(sens.sensitive.userAuth.buffer, auth, authlen);
 	sens.sensitive.userAuth.size = (UINT16)authlen;
-	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-	                        ESYS_TR_NONE, &sens, &tmpl, &outside, &pcrs, &prim, &made, NULL,
-	                        NULL, NULL);
+	rc = t->dl.Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+	                              ESYS_TR_NONE, &sens, &tmpl, &outside, &pcrs, &prim, &made,
+	                              NULL, NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
 		prim = ESYS_TR_NONE;
-		r = tpm_err(rc, "create primary device key", AUTH_OWNER);
+		r = tpm_err(t, rc, "create primary device key", AUTH_OWNER);
 		goto out;
 	}
 	if (!is_device_key(&made->publicArea)) {
@@ -368,21 +369,22 @@ agent_tpm_create_device_key(struct agent_tpm *t, const uint8_t *auth, size_t aut
 		ev_log_err_r(r, "TPM made a key that does not match the template");
 		goto out;
 	}
-	rc = Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, prim, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-	                       ESYS_TR_NONE, AGENT_TPM_DEVICE_KEY_HANDLE, &persisted);
+	rc = t->dl.Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, prim, ESYS_TR_PASSWORD,
+	                             ESYS_TR_NONE, ESYS_TR_NONE, AGENT_TPM_DEVICE_KEY_HANDLE,
+	                             &persisted);
 	if (rc != TSS2_RC_SUCCESS) {
 		persisted = ESYS_TR_NONE;
-		r = tpm_err(rc, "persist device key", AUTH_OWNER);
+		r = tpm_err(t, rc, "persist device key", AUTH_OWNER);
 		goto out;
 	}
 	r = ecc_to_evp(&made->publicArea, pub);
 out:
 	if (persisted != ESYS_TR_NONE)
-		Esys_TR_Close(t->esys, &persisted);
+		t->dl.Esys_TR_Close(t->esys, &persisted);
 	/* The transient copy is not needed once persisted (or on failure). */
 	if (prim != ESYS_TR_NONE)
-		(void)Esys_FlushContext(t->esys, prim);
-	Esys_Free(made);
+		(void)t->dl.Esys_FlushContext(t->esys, prim);
+	t->dl.Esys_Free(made);
 	ev_memzero(&sens, sizeof(sens));
 	return r;
 }
@@ -416,15 +418,15 @@ agent_tpm_sign(struct agent_tpm *t, const uint8_t *auth, size_t authlen, const u
 	if (authlen > 0)
 		memcpy(a.buffer, auth, authlen);
 	a.size = (UINT16)authlen;
-	if ((rc = Esys_TR_SetAuth(t->esys, obj, &a)) != TSS2_RC_SUCCESS) {
-		r = tpm_err(rc, "set key password", AUTH_KEY);
+	if ((rc = t->dl.Esys_TR_SetAuth(t->esys, obj, &a)) != TSS2_RC_SUCCESS) {
+		r = tpm_err(t, rc, "set key password", AUTH_KEY);
 		goto out;
 	}
-	rc = Esys_Sign(t->esys, obj, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &scheme,
-	               &ticket, &s);
+	rc = t->dl.Esys_Sign(t->esys, obj, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d,
+	                     &scheme, &ticket, &s);
 	if (rc != TSS2_RC_SUCCESS) {
 		s = NULL;
-		r = tpm_err(rc, "sign with the device key", AUTH_KEY);
+		r = tpm_err(t, rc, "sign with the device key", AUTH_KEY);
 		goto out;
 	}
 	sr = &s->signature.ecdsa.signatureR;
@@ -440,8 +442,8 @@ agent_tpm_sign(struct agent_tpm *t, const uint8_t *auth, size_t authlen, const u
 	r = 0;
 out:
 	if (obj != ESYS_TR_NONE)
-		Esys_TR_Close(t->esys, &obj);
-	Esys_Free(s);
+		t->dl.Esys_TR_Close(t->esys, &obj);
+	t->dl.Esys_Free(s);
 	ev_memzero(&a, sizeof(a));
 	return r;
 }
@@ -507,13 +509,13 @@ agent_tpm_info(struct agent_tpm *t, char *buf, size_t cap)
 	if (t == NULL || buf == NULL || cap == 0)
 		return EV_ERR_INVALID_ARG;
 	/* TPM2_PT_MANUFACTURER .. TPM2_PT_FIRMWARE_VERSION_2 are consecutive. */
-	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-	                        TPM2_CAP_TPM_PROPERTIES, TPM2_PT_MANUFACTURER,
-	                        TPM2_PT_FIRMWARE_VERSION_2 - TPM2_PT_MANUFACTURER + 1, NULL,
-	                        &cap_data);
+	rc = t->dl.Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	                              TPM2_CAP_TPM_PROPERTIES, TPM2_PT_MANUFACTURER,
+	                              TPM2_PT_FIRMWARE_VERSION_2 - TPM2_PT_MANUFACTURER + 1, NULL,
+	                              &cap_data);
 	if (rc != TSS2_RC_SUCCESS) {
 		cap_data = NULL;
-		r = tpm_err(rc, "get fixed properties", AUTH_KEY);
+		r = tpm_err(t, rc, "get fixed properties", AUTH_KEY);
 		goto out;
 	}
 	if (cap_data->capability != TPM2_CAP_TPM_PROPERTIES) {
@@ -548,6 +550,6 @@ agent_tpm_info(struct agent_tpm *t, char *buf, size_t cap)
 	}
 	r = 0;
 out:
-	Esys_Free(cap_data);
+	t->dl.Esys_Free(cap_data);
 	return r;
 }
