@@ -306,6 +306,18 @@ on_logs(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
+on_flush(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct agent *a = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (agent_flush_reports(a) != 0)
+		ev_log_debug("reports still queued");
+	trim();
+}
+
+static void
 on_certs(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct agent *a = w->data;
@@ -474,6 +486,8 @@ agent_run(struct agent *a)
 	ev_timer_init(&a->log_w, on_logs, 0, 0);
 	ev_timer_init(&a->cert_w, on_certs, 0, 0);
 	ev_timer_init(&a->exp_w, on_expiry, 0, 0);
+	ev_timer_init(&a->flush_w, on_flush, 0, 0);
+	a->flush_w.data = a;
 	a->step_w.data = a->config_w.data = a->info_w.data = a->metric_w.data = a;
 	a->log_w.data = a->cert_w.data = a->exp_w.data = a;
 	a->step = STEP_CERTS;

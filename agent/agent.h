@@ -60,6 +60,7 @@ struct agent_settings {
 	uint64_t clock_skew;
 	uint64_t timeout;
 	uint64_t start_jitter;
+	uint64_t flush_burst;
 	char *log_level;
 	bool once;
 };
@@ -131,6 +132,7 @@ struct agent {
 	bool certs_refetch;
 	bool info_dirty;
 	ev_timer step_w, config_w, info_w, metric_w, log_w, cert_w, exp_w;
+	ev_timer flush_w; /* the rest of a long queue, a burst at a time */
 	ev_signal sigterm_w, sigint_w, sighup_w;
 	int exit_status;
 	/* reports */
@@ -201,8 +203,10 @@ void agent_queue_edgeview_info(struct agent *a);
 int agent_send_metrics(struct agent *a) EV_WARN_UNUSED;
 /* New audit lines and agent events into newlog batches in the spool. */
 void agent_collect_logs(struct agent *a);
-/* Send what is queued, oldest first; 0 when the queue is empty or only
- * holds entries waiting for their retry time. */
+/* Send what is queued, oldest first, at most --flush-burst requests now
+ * and the rest a burst a second (after an outage a fleet's backlogs must
+ * not all land at once; device-api 9.2).  0 when nothing is left to send
+ * now (empty, waiting for retry times, or the rest scheduled). */
 int agent_flush_reports(struct agent *a) EV_WARN_UNUSED;
 /* Files watched for reports (EdgeviewStatus, audit log), armed on the loop. */
 void agent_reports_watch(struct agent *a);

@@ -414,7 +414,14 @@ agent_flush_reports(struct agent *a)
 
 	if (a->spool == NULL || a->uuid[0] == '\0')
 		return 0;
-	for (;;) {
+	for (unsigned sent = 0;; sent++) {
+		if (sent == a->set.flush_burst && a->loop != NULL && !a->set.once) {
+			if (!ev_is_active(&a->flush_w)) {
+				ev_timer_set(&a->flush_w, 1.0, 0);
+				ev_timer_start(a->loop, &a->flush_w);
+			}
+			return 0;
+		}
 		if ((r = ag_spool_peek(a->spool, NULL, mono(), &it)) != 0)
 			return r == EV_ERR_SPOOL_EMPTY ? 0 : r;
 		action = strcmp(it.kind, KIND_LOGS) == 0 ? "newlogs" : "info";

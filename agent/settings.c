@@ -46,6 +46,8 @@ static const struct ev_config_opt opts[] = {
         OPT_U("clock-skew", clock_skew, 0, 86400, "300", "SECONDS",
               "tolerance for certificate and token times"),
         OPT_U("timeout", timeout, 1, 3600, "120", "SECONDS", "one request, end to end"),
+        OPT_U("flush-burst", flush_burst, 1, 100000, "32", "N",
+              "queued reports sent at once; the rest follow N a second"),
         OPT_U("start-jitter", start_jitter, 0, 3600, "0", "SECONDS",
               "wait a random 0..SECONDS before the first request (a fleet booting together)"),
         OPT_S("log-level", log_level, "notice", "LEVEL", "error, warn, notice, info or debug"),

@@ -25,11 +25,11 @@ tss2dl_open(struct tss2dl *d)
 		goto fail;
 	}
 	/* dlsym gives void *; the member's type says what it really is. */
-#define TSS2DL_LOAD_(lib, name, ret, args)                                          \
-	if ((sym = dlsym(d->lib, #name)) == NULL) {                                     \
-		ev_log_err("tpm2-tss lacks %s: %s", #name, dlerror());                  \
-		goto fail;                                                              \
-	}                                                                               \
+#define TSS2DL_LOAD_(lib, name, ret, args)                             \
+	if ((sym = dlsym(d->lib, #name)) == NULL) {                    \
+		ev_log_err("tpm2-tss lacks %s: %s", #name, dlerror()); \
+		goto fail;                                             \
+	}                                                              \
 	memcpy(&d->name, &sym, sizeof(sym));
 	TSS2DL_FUNCS(TSS2DL_LOAD_)
 #undef TSS2DL_LOAD_

@@ -16,35 +16,35 @@
 
 #include "ev_attr.h"
 
-#define TSS2DL_FUNCS(X)                                                                     \
-	X(esys, Esys_Initialize, TSS2_RC, (ESYS_CONTEXT **, TSS2_TCTI_CONTEXT *,            \
-	                                    TSS2_ABI_VERSION *))                               \
-	X(esys, Esys_Finalize, void, (ESYS_CONTEXT **))                                     \
-	X(esys, Esys_Free, void, (void *))                                                  \
-	X(esys, Esys_Startup, TSS2_RC, (ESYS_CONTEXT *, TPM2_SU))                           \
-	X(esys, Esys_GetCapability, TSS2_RC,                                                \
+#define TSS2DL_FUNCS(X)                                                                        \
+	X(esys, Esys_Initialize, TSS2_RC,                                                      \
+	  (ESYS_CONTEXT **, TSS2_TCTI_CONTEXT *, TSS2_ABI_VERSION *))                          \
+	X(esys, Esys_Finalize, void, (ESYS_CONTEXT **))                                        \
+	X(esys, Esys_Free, void, (void *))                                                     \
+	X(esys, Esys_Startup, TSS2_RC, (ESYS_CONTEXT *, TPM2_SU))                              \
+	X(esys, Esys_GetCapability, TSS2_RC,                                                   \
 	  (ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, TPM2_CAP, UINT32, UINT32, TPMI_YES_NO *, \
-	   TPMS_CAPABILITY_DATA **))                                                        \
-	X(esys, Esys_TR_FromTPMPublic, TSS2_RC,                                             \
-	  (ESYS_CONTEXT *, TPM2_HANDLE, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR *))             \
-	X(esys, Esys_TR_Close, TSS2_RC, (ESYS_CONTEXT *, ESYS_TR *))                        \
-	X(esys, Esys_TR_SetAuth, TSS2_RC, (ESYS_CONTEXT *, ESYS_TR, TPM2B_AUTH const *))    \
-	X(esys, Esys_ReadPublic, TSS2_RC,                                                   \
+	   TPMS_CAPABILITY_DATA **))                                                           \
+	X(esys, Esys_TR_FromTPMPublic, TSS2_RC,                                                \
+	  (ESYS_CONTEXT *, TPM2_HANDLE, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR *))                 \
+	X(esys, Esys_TR_Close, TSS2_RC, (ESYS_CONTEXT *, ESYS_TR *))                           \
+	X(esys, Esys_TR_SetAuth, TSS2_RC, (ESYS_CONTEXT *, ESYS_TR, TPM2B_AUTH const *))       \
+	X(esys, Esys_ReadPublic, TSS2_RC,                                                      \
 	  (ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, TPM2B_PUBLIC **, TPM2B_NAME **, \
-	   TPM2B_NAME **))                                                                  \
-	X(esys, Esys_EvictControl, TSS2_RC,                                                 \
-	  (ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, TPMI_DH_PERSISTENT,  \
-	   ESYS_TR *))                                                                      \
-	X(esys, Esys_CreatePrimary, TSS2_RC,                                                \
+	   TPM2B_NAME **))                                                                     \
+	X(esys, Esys_EvictControl, TSS2_RC,                                                    \
+	  (ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, TPMI_DH_PERSISTENT,    \
+	   ESYS_TR *))                                                                         \
+	X(esys, Esys_CreatePrimary, TSS2_RC,                                                   \
 	  (ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, const TPM2B_SENSITIVE_CREATE *, \
-	   const TPM2B_PUBLIC *, const TPM2B_DATA *, const TPML_PCR_SELECTION *, ESYS_TR *,  \
-	   TPM2B_PUBLIC **, TPM2B_CREATION_DATA **, TPM2B_DIGEST **, TPMT_TK_CREATION **))   \
-	X(esys, Esys_FlushContext, TSS2_RC, (ESYS_CONTEXT *, ESYS_TR))                      \
-	X(esys, Esys_Sign, TSS2_RC,                                                         \
-	  (ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, const TPM2B_DIGEST *,         \
-	   const TPMT_SIG_SCHEME *, const TPMT_TK_HASHCHECK *, TPMT_SIGNATURE **))          \
-	X(tctildr, Tss2_TctiLdr_Initialize, TSS2_RC, (const char *, TSS2_TCTI_CONTEXT **))  \
-	X(tctildr, Tss2_TctiLdr_Finalize, void, (TSS2_TCTI_CONTEXT **))                    \
+	   const TPM2B_PUBLIC *, const TPM2B_DATA *, const TPML_PCR_SELECTION *, ESYS_TR *,    \
+	   TPM2B_PUBLIC **, TPM2B_CREATION_DATA **, TPM2B_DIGEST **, TPMT_TK_CREATION **))     \
+	X(esys, Esys_FlushContext, TSS2_RC, (ESYS_CONTEXT *, ESYS_TR))                         \
+	X(esys, Esys_Sign, TSS2_RC,                                                            \
+	  (ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, const TPM2B_DIGEST *,           \
+	   const TPMT_SIG_SCHEME *, const TPMT_TK_HASHCHECK *, TPMT_SIGNATURE **))             \
+	X(tctildr, Tss2_TctiLdr_Initialize, TSS2_RC, (const char *, TSS2_TCTI_CONTEXT **))     \
+	X(tctildr, Tss2_TctiLdr_Finalize, void, (TSS2_TCTI_CONTEXT **))                        \
 	X(rc, Tss2_RC_Decode, const char *, (TSS2_RC))
 
 struct tss2dl {

@@ -207,7 +207,8 @@ async def t_bad_chain(w, ctl):
 async def t_reports_survive_outage(w, ctl):
     """Reports made while the controller is unreachable wait on disk, across
     an agent restart, and all arrive once it is back."""
-    ag = Agent(w, "dev-spool", ctl, serial="SN-SPOOL")
+    # one queued report a second once it is back: the backlog trickles in
+    ag = Agent(w, "dev-spool", ctl, "--flush-burst", "1", serial="SN-SPOOL")
     eq(ag.once().returncode, 0, "onboarded")
     uuid = ag.uuid()
     ag.start()
@@ -216,20 +217,27 @@ async def t_reports_survive_outage(w, ctl):
         ctl.set_down("refuse")
         audit = ag.path("/persist/edgeview/audit.log")
         os.makedirs(os.path.dirname(audit), exist_ok=True)
-        with open(audit, "a") as f:
-            for i in range(300):
-                f.write(f"recv[ep:192.0.2.1:4000, (ops)] cmd: cat//outage-{i:03d}\n")
-        ag.wait_log("Edge-View audit event(s) queued", 20)
+        for part in range(3):  # three batches in the spool
+            mark = len(ag.text())
+            with open(audit, "a") as f:
+                for i in range(part * 100, part * 100 + 100):
+                    f.write(f"recv[ep:192.0.2.1:4000, (ops)] cmd: cat//outage-{i:03d}\n")
+            ag.wait_log("Edge-View audit event(s) queued", 20, mark)
         spool = ag.path("/persist/agent/spool")
         check(any(".newlogs" in n for n in os.listdir(spool)), "batches wait in the spool")
         eq(ag.stop(), 0, "SIGTERM exit status")
         ag.start()  # a restart while the controller is away
         ag.wait_log("retrying in", 20)
         ctl.set_down(None)
+        back = time.monotonic()
         got = ctl.wait(lambda: (lambda l: l if len(l) >= 300 else None)(
             ctl.logs(uuid, contains="cmd: cat//outage-")), 60)
         names = sorted({e["content"].split("cmd: ")[1][:18] for e in got})
         eq(len(names), 300, "every audit event arrived once")
+        took = time.monotonic() - back
+        posts = [r for r in ctl.requests(uuid=uuid, path="newlogs") if r["status"] == 201]
+        check(len(posts) >= 3, f"the backlog came in several requests: {len(posts)}")
+        check(took >= 1.5, f"one report a second (--flush-burst 1), not all at once: {took:.1f} s")
         check(all(e["source"] == "edgeview" and "newlog-gen-event" in e["content"] for e in got),
               f"tagged as protocol 7.7: {got[0]}")
     finally:
