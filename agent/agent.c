@@ -237,6 +237,7 @@ static void
 on_config(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct agent *a = w->data;
+	double next;
 	int r;
 
 	(void)loop;
@@ -251,9 +252,11 @@ on_config(struct ev_loop *loop, ev_timer *w, int revents)
 		a->failures = 0;
 	if (agent_flush_reports(a) != 0)
 		ev_log_debug("reports still queued");
-	ev_timer_set(w, a->failures > 0 ? backoff(a) : jitter(a->config_interval, 0.3), 0);
-	if (a->failures > 0 && w->at > (double)a->config_interval)
-		ev_timer_set(w, jitter(a->config_interval, 0.3), 0);
+	/* After a failure the backoff, but never longer than a normal wait. */
+	next = a->failures > 0 ? backoff(a) : 0;
+	if (next <= 0 || next > (double)a->config_interval)
+		next = jitter(a->config_interval, 0.3);
+	ev_timer_set(w, next, 0);
 	ev_timer_start(a->loop, w);
 	trim();
 }

@@ -31,9 +31,7 @@ handoff_init(struct handoff *h, const char *root)
 static int
 path_of(const struct handoff *h, const char *rel, char *out, size_t cap)
 {
-	if ((size_t)snprintf(out, cap, "%s%s", h->root, rel) >= cap)
-		return EV_ERR_TOO_BIG;
-	return 0;
+	return ev_path_join(out, cap, h->root, rel);
 }
 
 void
@@ -138,15 +136,15 @@ refuse(struct handoff *h, const struct handoff_in *in, const char *what, int cod
 
 	snprintf(why, sizeof(why), "%s%s%s", what, code != 0 && *what != '\0' ? ": " : "",
 	         code != 0 ? ev_strerror(code) : "");
-	if (strcmp(why, h->why) != 0 && current_still_good(h, in)) {
-		ev_log_warn("Edge-View token refused: %s; the session of the previous token "
-		            "continues until %llu",
-		            why, (unsigned long long)h->exp);
-		snprintf(h->why, sizeof(h->why), "%s", why);
+	if (current_still_good(h, in)) {
+		if (strcmp(why, h->why) != 0) { /* else the same refusal again, logged */
+			ev_log_warn("Edge-View token refused: %s; the session of the previous "
+			            "token continues until %llu",
+			            why, (unsigned long long)h->exp);
+			snprintf(h->why, sizeof(h->why), "%s", why);
+		}
 		return 0;
 	}
-	if (h->state == HANDOFF_ON && current_still_good(h, in))
-		return 0; /* the same refusal again, already logged */
 	ev_log_warn("Edge-View token refused: %s", why);
 	return handoff_remove(h, HANDOFF_REFUSED, why);
 }
@@ -309,7 +307,7 @@ out:
 int
 handoff_set_ssh_keys(struct handoff *h, const char *keys, bool *changed)
 {
-	char path[4200], *slash;
+	char path[4200];
 	uint8_t d[EV_SHA256_LEN];
 	int r;
 
@@ -334,13 +332,7 @@ handoff_set_ssh_keys(struct handoff *h, const char *keys, bool *changed)
 			return 0;
 		}
 	}
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	r = ev_dir_ensure(path, 0755);
-	*slash = '/';
-	if (r == 0)
-		r = ev_configitems_set_str(path, EV_CI_EDGEVIEW_PUBKEYS, keys);
-	if (r != 0) {
+	if ((r = ev_configitems_set_str(path, EV_CI_EDGEVIEW_PUBKEYS, keys)) != 0) {
 		ev_log_err_r(r, "writing %s", path);
 		return r;
 	}

@@ -41,7 +41,7 @@ load_roots(struct agent *a)
 
 /* A status the request functions below do not handle themselves. */
 static int
-status_error(struct agent *a, const char *what, const struct agent_http_resp *resp)
+status_error(const char *what, const struct agent_http_resp *resp)
 {
 	int st = resp->status;
 
@@ -50,7 +50,6 @@ status_error(struct agent *a, const char *what, const struct agent_http_resp *re
 	            resp->body != NULL && strncmp(resp->content_type, "text/", 5) == 0
 	                    ? (const char *)resp->body
 	                    : "");
-	(void)a;
 	if (st == 503 || st == 429 || st >= 500)
 		return EV_ERR_AGENT_UNAVAILABLE;
 	return EV_ERR_AGENT_STATUS;
@@ -114,7 +113,7 @@ agent_fetch_certs(struct agent *a)
 	if ((r = agent_get(a, "certs", AGENT_MAX_CERTS_RESP, &resp)) != 0)
 		return r;
 	if (resp.status != 200) {
-		r = status_error(a, "certs", &resp);
+		r = status_error("certs", &resp);
 		goto out;
 	}
 	/* Not verified (EVE): it carries what verification needs. */
@@ -133,8 +132,8 @@ out:
 
 /* The checkpoint, re-verified (/persist may have been altered), when the
  * controller cannot be reached at start. */
-static int
-load_saved_certs(struct agent *a)
+int
+agent_load_saved_certs(struct agent *a)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -192,7 +191,7 @@ agent_register(struct agent *a)
 		ev_log_notice("the controller already has this device (409)");
 		r = EV_ERR_AGENT_CONFLICT;
 	} else {
-		r = status_error(a, "register", &resp);
+		r = status_error("register", &resp);
 	}
 	agent_http_resp_free(&resp);
 out:
@@ -236,7 +235,7 @@ agent_fetch_uuid(struct agent *a)
 		goto out;
 	}
 	if (resp.status != 200) {
-		r = status_error(a, "uuid", &resp);
+		r = status_error("uuid", &resp);
 		goto out;
 	}
 	if ((r = agent_open_response(a, &resp, AGENT_MAX_OTHER_RESP, &payload, &len)) != 0) {
@@ -295,7 +294,7 @@ agent_attest(struct agent *a)
 		goto out;
 	}
 	if (resp.status != 200 && resp.status != 201) {
-		r = status_error(a, "attest", &resp);
+		r = status_error("attest", &resp);
 		goto out;
 	}
 	if ((r = agent_open_response(a, &resp, AGENT_MAX_OTHER_RESP, &payload, &len)) != 0) {
@@ -329,10 +328,4 @@ out:
 	free(payload);
 	agent_http_resp_free(&resp);
 	return r;
-}
-
-int
-agent_load_saved_certs(struct agent *a)
-{
-	return load_saved_certs(a);
 }

@@ -30,22 +30,7 @@
 int
 agent_persist_path(const struct agent *a, const char *rel, char *out, size_t cap)
 {
-	if ((size_t)snprintf(out, cap, "%s%s", a->root, rel) >= cap)
-		return EV_ERR_TOO_BIG;
-	return 0;
-}
-
-static int
-ensure_parent(const char *path)
-{
-	char dir[4200];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return 0;
-	*slash = '\0';
-	return ev_dir_ensure(dir, 0700);
+	return ev_path_join(out, cap, a->root, rel);
 }
 
 time_t
@@ -140,7 +125,7 @@ agent_save_state(struct agent *a)
 		r = EV_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = ensure_parent(path)) == 0)
+	if ((r = ev_dir_ensure_parent(path, 0700)) == 0)
 		r = ev_file_write_atomic(path, text, strlen(text), 0600, "state");
 	if (r != 0)
 		ev_log_warn_r(r, "%s", path);
@@ -159,7 +144,7 @@ agent_save_uuid(struct agent *a)
 	if ((r = agent_persist_path(a, UUID_FILE, path, sizeof(path))) != 0)
 		return r;
 	n = snprintf(line, sizeof(line), "%s\n", a->uuid);
-	if ((r = ensure_parent(path)) == 0)
+	if ((r = ev_dir_ensure_parent(path, 0700)) == 0)
 		r = ev_file_write_atomic(path, line, (size_t)n, 0644, "uuid");
 	if (r != 0)
 		ev_log_err_r(r, "%s", path);
@@ -183,7 +168,7 @@ agent_checkpoint_write(struct agent *a, const char *name, const uint8_t *data, s
 
 	if ((r = checkpoint_path(a, name, false, path, sizeof(path))) != 0 ||
 	    (r = checkpoint_path(a, name, true, bak, sizeof(bak))) != 0 ||
-	    (r = ensure_parent(path)) != 0)
+	    (r = ev_dir_ensure_parent(path, 0700)) != 0)
 		goto out;
 	/* The previous copy becomes the fallback (EVE: the first save makes
 	 * .bak too, so there always is one). */

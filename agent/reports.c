@@ -222,18 +222,17 @@ out:
 	ag_sysinfo_free(si);
 }
 
+/* key: the session's spool slot (ag_evstatus_key). */
 static void
-queue_evstatus(struct agent *a, const struct ag_evstatus_report *rp)
+queue_evstatus(struct agent *a, const struct ag_evstatus_report *rp, const char *key)
 {
-	char key[AG_EVSTATUS_KEY_MAX + 8];
 	uint8_t *msg = NULL;
 	size_t len = 0;
 	int r;
 
 	if (a->uuid[0] == '\0')
 		return;
-	if ((r = ag_evstatus_key(&rp->st, key, sizeof(key))) != 0 ||
-	    (r = ag_report_edgeview(a->uuid, &rp->st, 0, 0, &msg, &len)) != 0 ||
+	if ((r = ag_report_edgeview(a->uuid, &rp->st, 0, 0, &msg, &len)) != 0 ||
 	    (r = ag_spool_put(a->spool, KIND_INFO, key, 0, msg, len)) != 0)
 		ev_log_warn_r(r, "queueing the Edge-View status");
 	else
@@ -264,7 +263,7 @@ on_evstatus(void *arg, const struct ag_evstatus_report *rp)
 		if (agent_save_state(a) != 0)
 			ev_log_debug("Edge-View final status not recorded");
 	}
-	queue_evstatus(a, rp);
+	queue_evstatus(a, rp, key);
 	if (a->step == STEP_RUN && agent_flush_reports(a) != 0)
 		ev_log_debug("Edge-View status queued");
 }

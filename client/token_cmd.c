@@ -208,7 +208,7 @@ onoff(const char *s, bool *out)
 static int
 install_ssh_keys(const char *root, const char *file)
 {
-	char path[4200], *text = NULL, *slash;
+	char path[4200], *text = NULL;
 	size_t len = 0, nbad = 0;
 	struct ev_authkeys *ks = NULL;
 	int r;
@@ -230,12 +230,7 @@ install_ssh_keys(const char *root, const char *file)
 		r = EV_ERR_TOO_BIG;
 		goto out;
 	}
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	r = ev_dir_ensure(path, 0755);
-	*slash = '/';
-	if (r == 0)
-		r = ev_configitems_set_str(path, EV_CI_EDGEVIEW_PUBKEYS, text);
+	r = ev_configitems_set_str(path, EV_CI_EDGEVIEW_PUBKEYS, text);
 	if (r != 0)
 		fprintf(stderr, "edgeview token install: %s: %s\n", path, ev_strerror(r));
 	else

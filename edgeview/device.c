@@ -738,13 +738,8 @@ device_run(const struct device_opts *o)
 	}
 	if (cmd_path(&ctx, o->audit_file != NULL ? o->audit_file : "/persist/edgeview/audit.log",
 	             audit_path, sizeof(audit_path)) == 0) {
-		char *slash = strrchr(audit_path, '/');
-		if (slash != NULL && slash != audit_path) {
-			*slash = '\0';
-			if (ev_dir_ensure(audit_path, 0700) != 0)
-				ev_log_warn("cannot create %s", audit_path);
-			*slash = '/';
-		}
+		if (ev_dir_ensure_parent(audit_path, 0700) != 0)
+			ev_log_warn("cannot create the directory of %s", audit_path);
 		d.audit_fd = open(audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (d.audit_fd < 0)
 			ev_log_warn("audit file %s: %s (audit lines go to the log only)",

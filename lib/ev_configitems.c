@@ -94,6 +94,8 @@ ev_configitems_set_str(const char *path, const char *key, const char *value)
 
 	if (path == NULL || key == NULL || value == NULL)
 		return EV_ERR_INVALID_ARG;
+	if ((r = ev_dir_ensure_parent(path, 0755)) != 0)
+		return r;
 	r = ev_file_read_capped(path, EV_MAX_CONFIGITEMS_FILE, &old, &oldlen);
 	if (r == 0)
 		r = ev_json_parse(old, oldlen, EV_MAX_CONFIGITEMS_FILE, &doc);

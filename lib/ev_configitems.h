@@ -32,7 +32,7 @@ int ev_configitems_get_str(const char *json, size_t len, const char *key,
 int ev_configitems_read_str(const char *path, const char *key, char **out) EV_WARN_UNUSED;
 /* Set GlobalSettings[key] to a string item, keeping every other item, and
  * replace the file atomically (mode 0644, as zedagent's pubsub files).  A
- * missing file starts from an empty map; its directory must exist. */
+ * missing file starts from an empty map; a missing directory is made (0755). */
 int ev_configitems_set_str(const char *path, const char *key, const char *value) EV_WARN_UNUSED;
 
 #endif

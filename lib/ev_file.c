@@ -331,3 +331,20 @@ ev_path_join(char *out, size_t cap, const char *a, const char *b)
 	out[alen + 1 + blen] = '\0';
 	return 0;
 }
+
+int
+ev_dir_ensure_parent(const char *path, mode_t mode)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+
+	if (path == NULL)
+		return EV_ERR_INVALID_ARG;
+	if ((slash = strrchr(path, '/')) == NULL || slash == path)
+		return 0;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return EV_ERR_TOO_BIG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return ev_dir_ensure(dir, mode);
+}

@@ -52,6 +52,9 @@ int ev_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
  * EV_ERR_NOT_DIR if path (or a parent) exists and is not a directory.
  */
 int ev_dir_ensure(const char *path, mode_t mode) EV_WARN_UNUSED;
+/* ev_dir_ensure() for the directory part of a file path (nothing to do
+ * for a bare name or a file in "/"). */
+int ev_dir_ensure_parent(const char *path, mode_t mode) EV_WARN_UNUSED;
 
 /*
  * out = a "/" b with exactly one slash between them: trailing slashes of a

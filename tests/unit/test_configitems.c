@@ -80,7 +80,8 @@ t_set_keeps_others(void **state)
 	                  "\"AgentSettings\":{\"zedagent\":{}}}";
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/global.json", dir);
+	/* the directory is made as zedagent's would be */
+	snprintf(path, sizeof(path), "%s/ConfigItemValueMap/global.json", dir);
 	assert_ev_err(ev_configitems_read_str(path, EV_CI_EDGEVIEW_PUBKEYS, &v), EV_ERR_NOT_FOUND);
 	assert_ev_ok(ev_configitems_set_str(path, EV_CI_EDGEVIEW_PUBKEYS, KEYS));
 	assert_ev_ok(ev_configitems_read_str(path, EV_CI_EDGEVIEW_PUBKEYS, &v));

@@ -328,6 +328,27 @@ test_dir_ensure(void **state)
 	free(dir);
 }
 
+static void
+test_dir_ensure_parent(void **state)
+{
+	char *dir = tv_tmpdir(), path[PATH_MAX], sub[PATH_MAX];
+	struct stat st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/a/b/file", dir);
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	assert_ev_ok(ev_dir_ensure_parent(path, 0700));
+	assert_int_equal(stat(sub, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_not_equal(access(path, F_OK), 0);      /* only the directory */
+	assert_ev_ok(ev_dir_ensure_parent(path, 0700));   /* already there */
+	assert_ev_ok(ev_dir_ensure_parent("file", 0700)); /* no directory part */
+	assert_ev_ok(ev_dir_ensure_parent("/file", 0700));
+	assert_ev_err(ev_dir_ensure_parent(NULL, 0700), EV_ERR_INVALID_ARG);
+	tv_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -342,6 +363,7 @@ main(void)
 	        cmocka_unit_test(test_read_capped_not_regular),
 	        cmocka_unit_test(test_read_capped_size_hint),
 	        cmocka_unit_test(test_dir_ensure),
+	        cmocka_unit_test(test_dir_ensure_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
