@@ -23,6 +23,7 @@
 #include "ev_limits.h"
 #include "ev_log.h"
 #include "ev_proxy.h"
+#include "ev_retryafter.h"
 
 #define HTTP_ERRMSG_MAX 320
 /* Body bytes per lws_write, and per read from lws. */
@@ -395,113 +396,6 @@ agent_http_last_request_id(const struct agent_http *h)
 	return h->request_id;
 }
 
-/* ---- Retry-After ---- */
-
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool
-take_digits(const char **p, unsigned n, unsigned *out)
-{
-	unsigned v = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		char c = (*p)[i];
-		if (c < '0' || c > '9')
-			return false;
-		v = v * 10 + (unsigned)(c - '0');
-	}
-	*p += n;
-	*out = v;
-	return true;
-}
-
-/* IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", the form RFC 9110 requires
- * senders to use; the obsolete forms are not accepted. */
-static bool
-parse_imf_fixdate(const char *s, int64_t *out)
-{
-	static const char days[] = "MonTueWedThuFriSatSun";
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	const char *p = s, *f;
-	unsigned day, year, hh, mm, ss, mon;
-
-	if (strlen(s) != 29)
-		return false;
-	for (f = days; *f != '\0'; f += 3)
-		if (strncmp(p, f, 3) == 0)
-			break;
-	if (*f == '\0' || strncmp(p + 3, ", ", 2) != 0)
-		return false;
-	p += 5;
-	if (!take_digits(&p, 2, &day) || *p++ != ' ')
-		return false;
-	for (f = months; *f != '\0'; f += 3)
-		if (strncmp(p, f, 3) == 0)
-			break;
-	if (*f == '\0' || p[3] != ' ')
-		return false;
-	mon = (unsigned)(f - months) / 3 + 1;
-	p += 4;
-	if (!take_digits(&p, 4, &year) || *p++ != ' ' || !take_digits(&p, 2, &hh) || *p++ != ':' ||
-	    !take_digits(&p, 2, &mm) || *p++ != ':' || !take_digits(&p, 2, &ss) ||
-	    strcmp(p, " GMT") != 0)
-		return false;
-	if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
-		return false;
-	*out = days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss;
-	return true;
-}
-
-unsigned
-agent_http_parse_retry_after(const char *v, int64_t now)
-{
-	int64_t when;
-	size_t n;
-
-	if (v == NULL)
-		return 0;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	n = strlen(v);
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-		n--;
-	if (n == 0)
-		return 0;
-	if (v[0] >= '0' && v[0] <= '9') {
-		unsigned long long secs = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (v[i] < '0' || v[i] > '9')
-				return 0;
-			if (secs < EV_MAX_RETRY_AFTER_SECS)
-				secs = secs * 10 + (unsigned)(v[i] - '0');
-		}
-		return secs > EV_MAX_RETRY_AFTER_SECS ? EV_MAX_RETRY_AFTER_SECS : (unsigned)secs;
-	}
-	{
-		char date[30];
-		if (n >= sizeof(date))
-			return 0;
-		memcpy(date, v, n);
-		date[n] = '\0';
-		if (!parse_imf_fixdate(date, &when) || when <= now)
-			return 0;
-	}
-	return when - now > (int64_t)EV_MAX_RETRY_AFTER_SECS ? EV_MAX_RETRY_AFTER_SECS
-	                                                     : (unsigned)(when - now);
-}
-
 /* ---- one request ---- */
 
 /* The first outcome wins: later callbacks of a dying connection are noise. */
@@ -815,7 +709,7 @@ on_headers(struct http_req *q, struct lws *wsi)
 		}
 	}
 	if (copy_header(wsi, WSI_TOKEN_HTTP_RETRY_AFTER, ra, sizeof(ra)))
-		q->retry_after = agent_http_parse_retry_after(ra, (int64_t)time(NULL));
+		q->retry_after = ev_retry_after_parse(ra, (int64_t)time(NULL));
 	/* No body follows these whatever the headers say (RFC 9110 6.4.1); a
 	 * server that keeps the connection open must not cost us a timeout. */
 	if (q->status == 204 || q->status == 304)

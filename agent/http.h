@@ -81,8 +81,4 @@ const char *agent_http_last_error(const struct agent_http *h);
 /* The X-Request-Id of the last request, to match controller logs. */
 const char *agent_http_last_request_id(const struct agent_http *h);
 
-/* Exposed for tests: parse a Retry-After value at time now (seconds since
- * the epoch); 0 when absent, malformed or in the past. */
-unsigned agent_http_parse_retry_after(const char *v, int64_t now);
-
 #endif

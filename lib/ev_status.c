@@ -40,9 +40,8 @@ floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Days from 1970-01-01 to y-m-d; the 400-year era trick keeps it exact. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
+int64_t
+ev_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -145,8 +144,8 @@ ev_time_parse_rfc3339(const char *s, size_t len, struct ev_time *out)
 	} else {
 		return EV_ERR_TIME_FORMAT;
 	}
-	out->sec =
-	        days_from_civil(year, mon, day) * SECS_PER_DAY + hour * 3600 + min * 60 + sec - off;
+	out->sec = ev_days_from_civil(year, mon, day) * SECS_PER_DAY + hour * 3600 + min * 60 +
+	           sec - off;
 	out->nsec = (int32_t)nsec;
 	out->utc_offset = (int32_t)off;
 	return 0;

@@ -25,6 +25,9 @@ struct ev_time {
 /* Longest RFC3339Nano text plus its NUL: "9999-12-31T23:59:59.999999999+23:59". */
 #define EV_TIME_STR_MAX 36u
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; the 400-year era
+ * trick keeps it exact for any year). */
+int64_t ev_days_from_civil(int64_t y, int m, int d);
 /* Now, in the local time zone as Go's time.Now() is. */
 int ev_time_now(struct ev_time *out) EV_WARN_UNUSED;
 /* Go's time.RFC3339Nano: fraction without trailing zeros, none when zero;

@@ -20,6 +20,7 @@
 
 #include "ev_err.h"
 #include "ev_log.h"
+#include "ev_retryafter.h"
 #include "http.h"
 
 #define CAP (64u * 1024)
@@ -517,31 +518,30 @@ test_retry_after_parse(void **state)
 	const int64_t now = 784111777; /* Sun, 06 Nov 1994 08:49:37 GMT */
 
 	(void)state;
-	assert_int_equal(agent_http_parse_retry_after(NULL, now), 0);
-	assert_int_equal(agent_http_parse_retry_after("", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("120", now), 120);
-	assert_int_equal(agent_http_parse_retry_after(" 5 ", now), 5);
-	assert_int_equal(agent_http_parse_retry_after("0", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("99999999999999999999999", now), 86400);
-	assert_int_equal(agent_http_parse_retry_after("86401", now), 86400);
-	assert_int_equal(agent_http_parse_retry_after("-5", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("5s", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("1.5", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now), 60);
-	assert_int_equal(agent_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("Mon, 07 Nov 1994 08:49:37 GMT", now), 86400);
-	assert_int_equal(agent_http_parse_retry_after("Mon, 07 Nov 1994 08:49:36 GMT", now), 86399);
-	assert_int_equal(agent_http_parse_retry_after("Thu, 01 Jan 2099 00:00:00 GMT", now), 86400);
-	assert_int_equal(agent_http_parse_retry_after("Sun, 06 Nov 1994 08:50:37 UTC", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("Sunday, 06-Nov-94 08:50:37 GMT", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("Sun Nov  6 08:50:37 1994", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("Sun, 06 Foo 1994 08:50:37 GMT", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("Sun, 06 Nov 1994 24:50:37 GMT", now), 0);
-	assert_int_equal(agent_http_parse_retry_after("Sun, 6 Nov 1994 08:50:37 GMT", now), 0);
+	assert_int_equal(ev_retry_after_parse(NULL, now), 0);
+	assert_int_equal(ev_retry_after_parse("", now), 0);
+	assert_int_equal(ev_retry_after_parse("120", now), 120);
+	assert_int_equal(ev_retry_after_parse(" 5 ", now), 5);
+	assert_int_equal(ev_retry_after_parse("0", now), 0);
+	assert_int_equal(ev_retry_after_parse("99999999999999999999999", now), 86400);
+	assert_int_equal(ev_retry_after_parse("86401", now), 86400);
+	assert_int_equal(ev_retry_after_parse("-5", now), 0);
+	assert_int_equal(ev_retry_after_parse("5s", now), 0);
+	assert_int_equal(ev_retry_after_parse("1.5", now), 0);
+	assert_int_equal(ev_retry_after_parse("Sun, 06 Nov 1994 08:50:37 GMT", now), 60);
+	assert_int_equal(ev_retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", now), 0);
+	assert_int_equal(ev_retry_after_parse("Sat, 05 Nov 1994 08:49:37 GMT", now), 0);
+	assert_int_equal(ev_retry_after_parse("Mon, 07 Nov 1994 08:49:37 GMT", now), 86400);
+	assert_int_equal(ev_retry_after_parse("Mon, 07 Nov 1994 08:49:36 GMT", now), 86399);
+	assert_int_equal(ev_retry_after_parse("Thu, 01 Jan 2099 00:00:00 GMT", now), 86400);
+	assert_int_equal(ev_retry_after_parse("Sun, 06 Nov 1994 08:50:37 UTC", now), 0);
+	assert_int_equal(ev_retry_after_parse("Sunday, 06-Nov-94 08:50:37 GMT", now), 0);
+	assert_int_equal(ev_retry_after_parse("Sun Nov  6 08:50:37 1994", now), 0);
+	assert_int_equal(ev_retry_after_parse("Sun, 06 Foo 1994 08:50:37 GMT", now), 0);
+	assert_int_equal(ev_retry_after_parse("Sun, 06 Nov 1994 24:50:37 GMT", now), 0);
+	assert_int_equal(ev_retry_after_parse("Sun, 6 Nov 1994 08:50:37 GMT", now), 0);
 	/* leap years: 2024-02-29 is a day */
-	assert_int_equal(agent_http_parse_retry_after("Thu, 29 Feb 2024 00:00:10 GMT", 1709164800),
-	                 10);
+	assert_int_equal(ev_retry_after_parse("Thu, 29 Feb 2024 00:00:10 GMT", 1709164800), 10);
 }
 
 static void
